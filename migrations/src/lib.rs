@@ -1,0 +1,19 @@
+//! Herald's database schema as sea-orm migrations.
+//!
+//! Every migration is written with sea-query only, so one schema runs on SQLite (the
+//! embedded default) and PostgreSQL (production). A shipped migration is never edited:
+//! a change to the schema is a new migration with its own `up` and `down`.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261125_000001_create_schema;
+
+/// The ordered list of Herald's migrations.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261125_000001_create_schema::Migration)]
+    }
+}

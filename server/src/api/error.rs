@@ -1,0 +1,119 @@
+//! API errors: each variant chooses its status and stable code on purpose.
+
+use crate::{db::DbError, http::ErrorBody};
+use actix_web::{http::StatusCode, HttpResponse, ResponseError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("send an API token as `Authorization: Bearer TOKEN`")]
+    TokenMissing,
+    #[error("the token is not valid")]
+    TokenInvalid,
+    #[error("the token has expired")]
+    TokenExpired,
+    #[error("the token was revoked")]
+    TokenRevoked,
+    #[error("the token is for another channel")]
+    TokenWrongChannel,
+    #[error("the token lacks the `{0}` scope")]
+    ScopeMissing(&'static str),
+    #[error("no channel with this name exists")]
+    ChannelNotFound,
+    #[error("no post with this id exists in this channel")]
+    PostNotFound,
+    /// Input that parsed but is not acceptable (422), with its own code.
+    #[error("{message}")]
+    Invalid { code: &'static str, message: String },
+    #[error("an internal error occurred")]
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl ApiError {
+    pub fn invalid(code: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError::Invalid {
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// The status and stable code of each variant.
+    pub fn status_and_code(&self) -> (StatusCode, &'static str) {
+        match self {
+            ApiError::TokenMissing => (StatusCode::UNAUTHORIZED, "token_missing"),
+            ApiError::TokenInvalid => (StatusCode::UNAUTHORIZED, "token_invalid"),
+            ApiError::TokenExpired => (StatusCode::UNAUTHORIZED, "token_expired"),
+            ApiError::TokenRevoked => (StatusCode::UNAUTHORIZED, "token_revoked"),
+            ApiError::TokenWrongChannel => (StatusCode::FORBIDDEN, "token_wrong_channel"),
+            ApiError::ScopeMissing(_) => (StatusCode::FORBIDDEN, "scope_missing"),
+            ApiError::ChannelNotFound => (StatusCode::NOT_FOUND, "channel_not_found"),
+            ApiError::PostNotFound => (StatusCode::NOT_FOUND, "post_not_found"),
+            ApiError::Invalid { code, .. } => (StatusCode::UNPROCESSABLE_ENTITY, code),
+            ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+        }
+    }
+}
+
+/// Database failures are internal; a missing row is mapped by the caller, which knows
+/// what was missing.
+impl From<DbError> for ApiError {
+    fn from(err: DbError) -> Self {
+        ApiError::Internal(Box::new(err))
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.status_and_code().0
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let (status, code) = self.status_and_code();
+        if let ApiError::Internal(cause) = self {
+            tracing::error!(error = %crate::error_chain(cause.as_ref()), "API request failed");
+        }
+        let mut response = ErrorBody::respond(status, code, self.to_string());
+        if status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(
+                actix_web::http::header::WWW_AUTHENTICATE,
+                actix_web::http::header::HeaderValue::from_static("Bearer"),
+            );
+        }
+        response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::body::MessageBody;
+
+    /// Every variant's status and body, pinned.
+    #[test]
+    fn every_variant_renders_its_status_and_code() {
+        let cases: Vec<(ApiError, u16, &str)> = vec![
+            (ApiError::TokenMissing, 401, "token_missing"),
+            (ApiError::TokenInvalid, 401, "token_invalid"),
+            (ApiError::TokenExpired, 401, "token_expired"),
+            (ApiError::TokenRevoked, 401, "token_revoked"),
+            (ApiError::TokenWrongChannel, 403, "token_wrong_channel"),
+            (ApiError::ScopeMissing("posts:write"), 403, "scope_missing"),
+            (ApiError::ChannelNotFound, 404, "channel_not_found"),
+            (ApiError::PostNotFound, 404, "post_not_found"),
+            (ApiError::invalid("post_empty", "empty"), 422, "post_empty"),
+            (ApiError::from(DbError::NotFound), 500, "internal"),
+        ];
+        for (error, status, code) in cases {
+            let response = error.error_response();
+            assert_eq!(response.status().as_u16(), status, "{code}");
+            let body = response.into_body().try_into_bytes().unwrap();
+            let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
+            assert_eq!(json["error"]["code"], code);
+            let message = json["error"]["message"].as_str().unwrap();
+            assert!(!message.is_empty());
+            assert!(
+                !message.contains("not found"),
+                "internal cause leaked: {message}"
+            );
+        }
+    }
+}

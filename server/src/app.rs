@@ -1,0 +1,233 @@
+//! Start-up and the running server: connect the database and Redis (reporting every
+//! problem at once), migrate, load keys, then serve HTTP and run delivery workers side by
+//! side until a shutdown signal, logging which part stopped and why.
+
+use crate::{
+    api::{self, TokenKeys},
+    config::{Config, Problem, RedisSetting},
+    db,
+    delivery::{signing, DeliveryError, ManagedRedis, Queue, Worker},
+    federation::{self, Urls},
+    http::{self, RequestLog},
+    state::{HeraldState, InstanceKeys, StateInner},
+    web,
+};
+use activitypub_federation::config::{FederationConfig, FederationMiddleware};
+use actix_web::{App, HttpServer};
+use std::{net::TcpListener, time::Duration};
+use tokio::sync::watch;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// Problems found while connecting, each with its configuration key.
+    #[error("{}", describe(.0))]
+    Problems(Vec<Problem>),
+    #[error("could not prepare {what}: {cause}")]
+    Setup { what: &'static str, cause: String },
+}
+
+fn describe(problems: &[Problem]) -> String {
+    let mut text = format!("Herald cannot start ({} problem(s)):", problems.len());
+    for p in problems {
+        text.push_str(&format!("\n  - {}: {}", p.key, p.message));
+    }
+    text
+}
+
+fn setup(what: &'static str) -> impl Fn(&dyn std::fmt::Display) -> StartError {
+    move |cause| StartError::Setup {
+        what,
+        cause: cause.to_string(),
+    }
+}
+
+/// Setting key of the instance actor's private key (its public key is derived from it).
+const INSTANCE_PRIVATE_KEY: &str = "instance_actor_private_key";
+
+/// A started Herald: connected, migrated, ready to serve and to run workers.
+pub struct Herald {
+    pub state: HeraldState,
+    pub federation: FederationConfig<HeraldState>,
+    pub token_keys: TokenKeys,
+    /// The private redis-server, when Herald runs one; stopped when this is dropped.
+    pub managed_redis: Option<ManagedRedis>,
+}
+
+impl Herald {
+    /// Connects to the database and Redis, applies migrations and loads the keys.
+    pub async fn start(config: Config) -> Result<Herald, StartError> {
+        let mut problems = Vec::new();
+        let db = match db::connect(config.database_url.expose()).await {
+            Ok(db) => Some(db),
+            Err(e) => {
+                problems.push(Problem::new(
+                    "database_url",
+                    format!("cannot connect to the database: {}", crate::error_chain(&e)),
+                ));
+                None
+            }
+        };
+        let (queue, managed_redis) = match connect_redis(&config).await {
+            Ok(pair) => (Some(pair.0), pair.1),
+            Err(message) => {
+                problems.push(Problem::new("redis_url", message));
+                (None, None)
+            }
+        };
+        let (Some(db), Some(queue)) = (db, queue) else {
+            return Err(StartError::Problems(problems));
+        };
+        db::migrate(&db)
+            .await
+            .map_err(|e| setup("the database schema")(&crate::error_chain(&e)))?;
+        let instance_keys = instance_keys(&db).await?;
+        let token_keys = TokenKeys::load(&config).map_err(|e| setup("the API token secret")(&e))?;
+        let urls = Urls::new(&config).map_err(|e| setup("the URL layout")(&e))?;
+        let state = HeraldState::new(StateInner {
+            config,
+            db,
+            queue,
+            urls,
+            instance_keys,
+        });
+        let federation = federation::federation_config(state.clone())
+            .await
+            .map_err(|e| setup("federation")(&e))?;
+        Ok(Herald {
+            state,
+            federation,
+            token_keys,
+            managed_redis,
+        })
+    }
+
+    /// A delivery worker on this Herald's database and queue.
+    pub fn worker(&self) -> Result<Worker, DeliveryError> {
+        Worker::new(
+            &self.state.config,
+            self.state.db.clone(),
+            self.state.queue.clone(),
+        )
+    }
+
+    /// Serves HTTP on `listener` (and runs a delivery worker unless `workers` is false)
+    /// until `shutdown` turns true. Returns which part stopped first and why.
+    pub async fn serve(
+        &self,
+        listener: TcpListener,
+        workers: bool,
+        mut shutdown: watch::Receiver<bool>,
+    ) -> Result<(), ServeError> {
+        let federation = self.federation.clone();
+        let keys = actix_web::web::Data::new(self.token_keys.clone());
+        let server = HttpServer::new(move || {
+            App::new()
+                .wrap(FederationMiddleware::new(federation.clone()))
+                .wrap(RequestLog)
+                .app_data(keys.clone())
+                .app_data(http::path_config())
+                .app_data(http::query_config())
+                .configure(api::routes)
+                .configure(federation::routes)
+                .configure(web::routes)
+                .default_service(actix_web::web::to(http::not_found_route))
+        })
+        .listen(listener)
+        .map_err(ServeError::Http)?
+        .disable_signals()
+        .shutdown_timeout(10)
+        .run();
+        let handle = server.handle();
+        let server_task = tokio::spawn(server);
+
+        let worker_task = if workers {
+            let worker = self.worker().map_err(ServeError::Worker)?;
+            let rx = shutdown.clone();
+            Some(tokio::spawn(async move { worker.run(rx).await }))
+        } else {
+            None
+        };
+
+        let stopped = tokio::select! {
+            _ = shutdown.changed() => Ok(()),
+            result = server_task => match result {
+                Ok(Ok(())) => Err(ServeError::Stopped("the web server stopped".into())),
+                Ok(Err(e)) => Err(ServeError::Http(e)),
+                Err(e) => Err(ServeError::Stopped(format!("the web server panicked: {e}"))),
+            },
+        };
+        handle.stop(true).await;
+        if let Some(task) = worker_task {
+            match tokio::time::timeout(Duration::from_secs(30), task).await {
+                Ok(Ok(Ok(()))) => {}
+                Ok(Ok(Err(e))) => {
+                    tracing::error!(error = %crate::error_chain(&e), "delivery worker failed")
+                }
+                Ok(Err(e)) => tracing::error!(error = %e, "delivery worker panicked"),
+                Err(_) => tracing::warn!("delivery worker did not stop in time"),
+            }
+        }
+        stopped
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error("HTTP server: {0}")]
+    Http(#[source] std::io::Error),
+    #[error("delivery worker: {0}")]
+    Worker(#[source] DeliveryError),
+    #[error("{0}")]
+    Stopped(String),
+}
+
+/// Connects the configured Redis, or starts (or finds) the private one.
+async fn connect_redis(config: &Config) -> Result<(Queue, Option<ManagedRedis>), String> {
+    match &config.redis {
+        RedisSetting::Url(url) => Queue::connect(url.expose())
+            .await
+            .map(|q| (q, None))
+            .map_err(|e| format!("cannot connect to Redis: {}", crate::error_chain(&e))),
+        RedisSetting::Managed => {
+            let managed = ManagedRedis::start_or_attach(&config.data_dir)
+                .await
+                .map_err(|e| crate::error_chain(&e))?;
+            let queue = Queue::connect(managed.url()).await.map_err(|e| {
+                format!(
+                    "cannot connect to the private Redis: {}",
+                    crate::error_chain(&e)
+                )
+            })?;
+            Ok((queue, Some(managed)))
+        }
+    }
+}
+
+/// The instance actor's keys, generated and stored at first start. Two processes starting
+/// together agree on one key: the first stored wins.
+async fn instance_keys(db: &db::DatabaseConnection) -> Result<InstanceKeys, StartError> {
+    let failed = setup("the instance actor's key");
+    let private_key_pem = match db::get_setting(db, INSTANCE_PRIVATE_KEY)
+        .await
+        .map_err(|e| failed(&e))?
+    {
+        Some(pem) => pem,
+        None => {
+            let (_, private) = signing::generate_keypair().map_err(|e| failed(&e))?;
+            db::setting_or_insert(db, INSTANCE_PRIVATE_KEY, private)
+                .await
+                .map_err(|e| failed(&e))?
+        }
+    };
+    let public_key_pem = public_of(&private_key_pem).map_err(|e| failed(&e))?;
+    Ok(InstanceKeys {
+        public_key_pem,
+        private_key_pem,
+    })
+}
+
+/// The public key PEM of a private key PEM.
+fn public_of(private_pem: &str) -> Result<String, openssl::error::ErrorStack> {
+    let key = openssl::pkey::PKey::private_key_from_pem(private_pem.as_bytes())?;
+    Ok(String::from_utf8_lossy(&key.public_key_to_pem()?).into_owned())
+}

@@ -1,0 +1,118 @@
+//! `herald channel …`.
+
+use super::{open_db, CliError};
+use crate::{
+    config::Config,
+    db::{self, ChannelName, DbError, NewChannel},
+    delivery::signing,
+    federation::Urls,
+};
+use clap::Subcommand;
+
+#[derive(Subcommand, Debug)]
+pub enum ChannelCommand {
+    /// Create a channel: NAME becomes the handle @NAME@DOMAIN.
+    ///
+    /// NAME has 1 to 30 lower-case letters, digits or underscores. A signing key is generated.
+    Create {
+        name: String,
+        /// The name shown to followers (defaults to NAME).
+        #[arg(long, value_name = "TEXT")]
+        display_name: Option<String>,
+        /// The channel's description, in Markdown.
+        #[arg(long, value_name = "TEXT")]
+        summary: Option<String>,
+        /// Mark the channel as automated (Mastodon shows an "Automated" badge).
+        #[arg(long)]
+        bot: bool,
+    },
+    /// List every channel.
+    List,
+    /// Show a channel: handle, addresses, followers and posts.
+    Show { name: String },
+    /// Delete a channel with its posts, followers and tokens. This cannot be undone.
+    Delete { name: String },
+}
+
+pub async fn run(config: Config, command: ChannelCommand) -> Result<(), CliError> {
+    let db = open_db(&config).await?;
+    let urls = Urls::new(&config).map_err(|e| CliError::msg(format!("domain: {e}")))?;
+    let handle = |name: &ChannelName| format!("@{name}@{}", urls.authority());
+    match command {
+        ChannelCommand::Create {
+            name,
+            display_name,
+            summary,
+            bot,
+        } => {
+            let name = ChannelName::parse(&name).map_err(CliError::msg)?;
+            let (public_key_pem, private_key_pem) = signing::generate_keypair()
+                .map_err(|e| CliError::msg(format!("cannot generate a key: {e}")))?;
+            let channel = db::create_channel(
+                &db,
+                NewChannel {
+                    display_name: display_name.unwrap_or_default(),
+                    summary: summary.unwrap_or_default(),
+                    bot,
+                    public_key_pem,
+                    private_key_pem,
+                    name,
+                },
+            )
+            .await
+            .map_err(|e| match e {
+                DbError::Conflict(_) => CliError::msg("a channel with this name already exists"),
+                other => CliError::msg(crate::error_chain(&other)),
+            })?;
+            println!("created {}", handle(&channel.name));
+            println!("actor: {}", urls.channel(&channel.name));
+        }
+        ChannelCommand::List => {
+            for channel in db::list_channels(&db)
+                .await
+                .map_err(|e| CliError::msg(crate::error_chain(&e)))?
+            {
+                println!("{}\t{}", channel.name, handle(&channel.name));
+            }
+        }
+        ChannelCommand::Show { name } => {
+            let channel = find(&db, &name).await?;
+            let followers = db::count_followers(&db, channel.id)
+                .await
+                .map_err(|e| CliError::msg(crate::error_chain(&e)))?;
+            let posts = db::count_posts(&db, Some(channel.id))
+                .await
+                .map_err(|e| CliError::msg(crate::error_chain(&e)))?;
+            println!("name:         {}", channel.name);
+            println!("handle:       {}", handle(&channel.name));
+            println!("display name: {}", channel.display_name);
+            println!("automated:    {}", if channel.bot { "yes" } else { "no" });
+            println!("actor:        {}", urls.channel(&channel.name));
+            println!("page:         {}", urls.profile_page(&channel.name));
+            println!("followers:    {followers}");
+            println!("posts:        {posts}");
+            println!("created:      {}", channel.created_at.to_rfc3339());
+        }
+        ChannelCommand::Delete { name } => {
+            let channel = find(&db, &name).await?;
+            db::delete_channel(&db, channel.id)
+                .await
+                .map_err(|e| CliError::msg(crate::error_chain(&e)))?;
+            println!("deleted {}", handle(&channel.name));
+        }
+    }
+    Ok(())
+}
+
+/// A channel by name, or a clear error.
+pub(super) async fn find(db: &db::DatabaseConnection, name: &str) -> Result<db::Channel, CliError> {
+    let parsed = ChannelName::parse(name).map_err(CliError::msg)?;
+    db::channel_by_name(db, parsed.as_str())
+        .await
+        .map_err(|e| match e {
+            DbError::NotFound => CliError::msg(format!(
+                "no channel named `{name}` (see `herald channel list`)"
+            )),
+            other => CliError::msg(crate::error_chain(&other)),
+        })
+}

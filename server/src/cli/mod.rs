@@ -1,0 +1,145 @@
+//! The `herald` command: a file per subcommand, each thin, calling the modules it needs.
+//! Errors go to stderr with their causes and a non-zero exit status; results to stdout.
+
+mod channel;
+mod migrate;
+mod serve;
+mod token;
+
+use crate::config::{Config, ConfigError};
+use clap::{Parser, Subcommand};
+use std::{path::PathBuf, process::ExitCode};
+
+/// Herald: a federated channel broadcast server.
+///
+/// A channel is a one-way announcement feed (@name@your.domain) that people on Mastodon and
+/// other ActivityPub servers can follow. Its owner posts through the HTTP API with a token
+/// from `herald token issue`.
+///
+/// Settings come from config/default.toml (built in), the file given by --config or
+/// HERALD_CONFIG, and HERALD_* environment variables (HERALD_DOMAIN, HERALD_DATABASE_URL, …).
+#[derive(Parser, Debug)]
+#[command(name = "herald", version, propagate_version = true)]
+pub struct Cli {
+    /// A TOML configuration file with the keys to change (see config/default.toml).
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run the web server, with delivery workers inside unless --no-workers.
+    ///
+    /// Applies pending database migrations first. Stops gracefully on SIGTERM or Ctrl-C.
+    Serve(serve::ServeArgs),
+    /// Run delivery workers only, to scale delivery out across processes and machines.
+    ///
+    /// Every worker must use the same database and Redis as the web servers.
+    Worker,
+    /// Apply pending database migrations and exit (serve also applies them at start).
+    Migrate,
+    /// Create, list, show and delete channels.
+    #[command(subcommand)]
+    Channel(channel::ChannelCommand),
+    /// Issue, list and revoke API tokens.
+    #[command(subcommand)]
+    Token(token::TokenCommand),
+}
+
+/// A command's failure: printed as `error: …` with its causes.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error("{0}")]
+    Config(#[from] ConfigError),
+    #[error("{0}")]
+    Message(String),
+    #[error(transparent)]
+    Start(#[from] crate::app::StartError),
+}
+
+impl CliError {
+    fn msg(text: impl Into<String>) -> CliError {
+        CliError::Message(text.into())
+    }
+}
+
+/// Runs the command line and returns the process's exit status.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {}", crate::error_chain(&e).trim_end());
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<(), CliError> {
+    let config = Config::load(cli.config.as_deref())?;
+    init_logging(&config);
+    match cli.command {
+        Command::Serve(args) => serve::serve(config, args).await,
+        Command::Worker => serve::worker(config).await,
+        Command::Migrate => migrate::migrate(config).await,
+        Command::Channel(command) => channel::run(config, command).await,
+        Command::Token(command) => token::run(config, command).await,
+    }
+}
+
+/// Logs to stderr with the configured filter. activitypub_federation logs the URLs it
+/// fetches at info level (which name readers), so it is held to warnings by default.
+fn init_logging(config: &Config) {
+    let filter = tracing_subscriber::EnvFilter::try_new(format!(
+        "activitypub_federation=warn,sqlx=warn,{}",
+        config.log
+    ))
+    .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+/// Opens and migrates the database, for commands that need nothing else.
+async fn open_db(config: &Config) -> Result<crate::db::DatabaseConnection, CliError> {
+    let db = crate::db::connect(config.database_url.expose())
+        .await
+        .map_err(|e| {
+            CliError::msg(format!(
+                "database_url: cannot connect: {}",
+                crate::error_chain(&e)
+            ))
+        })?;
+    crate::db::migrate(&db).await.map_err(|e| {
+        CliError::msg(format!(
+            "cannot migrate the database: {}",
+            crate::error_chain(&e)
+        ))
+    })?;
+    Ok(db)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Cli;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,302 @@
+//! Configuration: the embedded `config/default.toml`, then an optional TOML file, then
+//! `HERALD_*` environment variables, validated into one typed [`Config`].
+//!
+//! Validation reports every problem at once, each with the key it concerns, so an operator
+//! fixes a configuration in one go. Secrets never appear in `Debug` output. The config is
+//! passed around in application state, never kept in a global. A leaf module: it calls no
+//! other part of Herald.
+
+mod validate;
+
+use figment::{
+    providers::{Format, Serialized, Toml},
+    value::{Dict, Value},
+    Figment,
+};
+use serde::Deserialize;
+use std::{
+    fmt,
+    net::SocketAddr,
+    path::{Path, PathBuf},
+    time::Duration,
+};
+
+pub use validate::Domain;
+
+/// The documented defaults, compiled in: `config/default.toml` is the single source of
+/// every key and its default value.
+pub const DEFAULT_TOML: &str = include_str!("../../../config/default.toml");
+
+/// The environment variable that names an optional configuration file.
+pub const CONFIG_FILE_VAR: &str = "HERALD_CONFIG";
+
+/// Prefix of the environment variables that override keys.
+const ENV_PREFIX: &str = "HERALD_";
+
+/// Herald's validated configuration.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Public host (with port when not 443), as used in handles and ids.
+    pub domain: Domain,
+    /// Address the web server binds.
+    pub listen: SocketAddr,
+    /// Directory for the SQLite file, the generated token secret and the private Redis.
+    pub data_dir: PathBuf,
+    /// Database connection URL (SQLite or PostgreSQL).
+    pub database_url: Secret,
+    /// Where the delivery queue lives.
+    pub redis: RedisSetting,
+    /// Allow http and private addresses for federation (tests and local trials only).
+    pub debug: bool,
+    /// The API token signing secret, or `None` to use the generated one in `data_dir`.
+    pub jwt_secret: Option<Secret>,
+    /// The tracing filter for logs.
+    pub log: String,
+    /// Delivery worker settings.
+    pub delivery: DeliveryConfig,
+}
+
+/// Delivery worker settings (`[delivery]`).
+#[derive(Clone, Debug)]
+pub struct DeliveryConfig {
+    /// Deliveries in flight per process.
+    pub concurrency: usize,
+    /// Connect-and-answer timeout of one attempt.
+    pub timeout: Duration,
+    /// Attempts before a delivery becomes a dead letter.
+    pub max_attempts: u32,
+}
+
+/// Which Redis carries the queue.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RedisSetting {
+    /// Herald runs a private `redis-server` on a unix socket under `data_dir`.
+    Managed,
+    /// An operator-provided Redis.
+    Url(Secret),
+}
+
+/// A string that may hold credentials: shown as `***` in `Debug` and `Display`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+
+    /// The secret itself, for the one place that needs it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("\"***\"")
+    }
+}
+
+/// One thing wrong with the configuration, with the key it concerns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub key: String,
+    pub message: String,
+}
+
+impl Problem {
+    pub fn new(key: impl Into<String>, message: impl Into<String>) -> Self {
+        Problem {
+            key: key.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// Everything wrong with a configuration, reported together.
+#[derive(Debug, thiserror::Error)]
+pub struct ConfigError {
+    pub problems: Vec<Problem>,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "the configuration has {} problem(s):",
+            self.problems.len()
+        )?;
+        for problem in &self.problems {
+            writeln!(f, "  - {}: {}", problem.key, problem.message)?;
+        }
+        Ok(())
+    }
+}
+
+/// The raw, untyped shape of the TOML, before validation. Mirrors `config/default.toml`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    domain: String,
+    listen: String,
+    data_dir: String,
+    database_url: String,
+    redis_url: String,
+    debug: bool,
+    jwt_secret: String,
+    log: String,
+    delivery: RawDelivery,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDelivery {
+    concurrency: i64,
+    timeout_secs: i64,
+    max_attempts: i64,
+}
+
+impl Config {
+    /// Loads the configuration the way `herald` does: defaults, then `file` (or the file
+    /// named by `HERALD_CONFIG`), then the process's `HERALD_*` variables.
+    pub fn load(file: Option<&Path>) -> Result<Config, ConfigError> {
+        let env: Vec<(String, String)> = std::env::vars().collect();
+        let named = env
+            .iter()
+            .find(|(k, _)| k == CONFIG_FILE_VAR)
+            .map(|(_, v)| PathBuf::from(v));
+        let file = file.map(Path::to_path_buf).or(named);
+        Self::from_sources(file.as_deref(), env)
+    }
+
+    /// Loads from explicit sources: the defaults, an optional file, and the given
+    /// environment variables (only `HERALD_*` names that match a documented key are used).
+    pub fn from_sources(
+        file: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Config, ConfigError> {
+        let mut problems = Vec::new();
+        let mut figment = Figment::from(Toml::string(DEFAULT_TOML));
+        if let Some(path) = file {
+            if path.is_file() {
+                figment = figment.merge(Toml::file(path));
+            } else {
+                problems.push(Problem::new(
+                    CONFIG_FILE_VAR,
+                    format!("configuration file {} does not exist", path.display()),
+                ));
+            }
+        }
+        figment = figment.merge(Serialized::defaults(env_overrides(env)));
+
+        let raw: RawConfig = match figment.extract() {
+            Ok(raw) => raw,
+            Err(errors) => {
+                problems.extend(errors.into_iter().map(|e| {
+                    let key = if e.path.is_empty() {
+                        "(file)".to_string()
+                    } else {
+                        e.path.join(".")
+                    };
+                    Problem::new(key, e.kind.to_string())
+                }));
+                return Err(ConfigError { problems });
+            }
+        };
+        let config = validate::validate(raw, &mut problems);
+        match config {
+            Some(config) if problems.is_empty() => Ok(config),
+            _ => Err(ConfigError { problems }),
+        }
+    }
+
+    /// The URL scheme of this instance's ids: `https`, or `http` in debug mode.
+    pub fn scheme(&self) -> &'static str {
+        if self.debug {
+            "http"
+        } else {
+            "https"
+        }
+    }
+
+    /// The base URL of this instance, e.g. `https://example.com`.
+    pub fn base_url(&self) -> String {
+        format!("{}://{}", self.scheme(), self.domain)
+    }
+
+    /// The file that keeps the generated token secret.
+    pub fn jwt_secret_file(&self) -> PathBuf {
+        self.data_dir.join("jwt.secret")
+    }
+
+    /// The unix socket of the private Redis (when `redis_url` is empty).
+    pub fn managed_redis_socket(&self) -> PathBuf {
+        self.data_dir.join("redis.sock")
+    }
+}
+
+/// The dotted key paths documented in `config/default.toml` (`domain`,
+/// `delivery.concurrency`), each with its default value.
+fn documented_keys() -> Vec<(String, Value)> {
+    fn walk(prefix: &str, dict: &Dict, out: &mut Vec<(String, Value)>) {
+        for (key, value) in dict {
+            let path = if prefix.is_empty() {
+                key.clone()
+            } else {
+                format!("{prefix}.{key}")
+            };
+            match value {
+                Value::Dict(_, inner) => walk(&path, inner, out),
+                _ => out.push((path, value.clone())),
+            }
+        }
+    }
+    let mut keys = Vec::new();
+    if let Ok(dict) = Figment::from(Toml::string(DEFAULT_TOML)).extract::<Dict>() {
+        walk("", &dict, &mut keys);
+    }
+    keys
+}
+
+/// Turns `HERALD_DELIVERY__CONCURRENCY=8` into `{delivery: {concurrency: 8}}`. Variables
+/// that name no documented key (`HERALD_CONFIG`, other tools' variables) are ignored.
+fn env_overrides(env: impl IntoIterator<Item = (String, String)>) -> Dict {
+    let keys = documented_keys();
+    let mut root = Dict::new();
+    for (name, raw) in env {
+        let Some(rest) = name.strip_prefix(ENV_PREFIX) else {
+            continue;
+        };
+        let path = rest.to_ascii_lowercase().replace("__", ".");
+        let Some((_, default)) = keys.iter().find(|(key, _)| *key == path) else {
+            continue;
+        };
+        // A key whose default is a string takes the variable as it is; others ("true",
+        // "64") are parsed, and a value of the wrong type is then reported by validation.
+        let value = match default {
+            Value::String(..) => Value::from(raw),
+            _ => raw.parse().unwrap_or_else(|_| Value::from(raw.clone())),
+        };
+        insert_path(&mut root, &path, value);
+    }
+    root
+}
+
+fn insert_path(dict: &mut Dict, path: &str, value: Value) {
+    match path.split_once('.') {
+        None => {
+            dict.insert(path.to_string(), value);
+        }
+        Some((head, tail)) => {
+            let entry = dict
+                .entry(head.to_string())
+                .or_insert_with(|| Value::from(Dict::new()));
+            if let Value::Dict(_, inner) = entry {
+                insert_path(inner, tail, value);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

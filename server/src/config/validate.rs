@@ -1,0 +1,182 @@
+//! Turning the raw TOML values into typed settings, collecting every problem on the way.
+
+use super::{Config, DeliveryConfig, Problem, RawConfig, RedisSetting, Secret};
+use std::{fmt, net::SocketAddr, path::PathBuf, time::Duration};
+
+/// The public host of the instance: a lower-case DNS name with an optional port.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Domain(String);
+
+impl Domain {
+    /// Parses `example.com` or `localhost:8080`. IP addresses are refused: ActivityPub
+    /// servers (and activitypub_federation) reject ids whose host is an IP literal.
+    pub fn parse(raw: &str) -> Result<Domain, String> {
+        let raw = raw.trim().to_ascii_lowercase();
+        if raw.is_empty() {
+            return Err("must not be empty; set the public host name, e.g. example.com".into());
+        }
+        if raw.contains("://") || raw.contains('/') {
+            return Err(format!(
+                "`{raw}` must be a bare host name such as example.com, without scheme or path"
+            ));
+        }
+        let (host, port) = match raw.rsplit_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (raw.as_str(), None),
+        };
+        if let Some(port) = port {
+            match port.parse::<u16>() {
+                Ok(p) if p > 0 => {}
+                _ => return Err(format!("`{port}` is not a valid port number")),
+            }
+        }
+        if host.parse::<std::net::Ipv4Addr>().is_ok() || host.starts_with('[') {
+            return Err(format!(
+                "`{host}` is an IP address; use a host name (for local trials: localhost)"
+            ));
+        }
+        let label_ok = |label: &str| {
+            !label.is_empty()
+                && label.len() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        };
+        if host.len() > 253 || !host.split('.').all(label_ok) {
+            return Err(format!("`{host}` is not a valid host name"));
+        }
+        Ok(Domain(raw))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Domain {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+fn check_url(key: &str, raw: &str, schemes: &[&str], problems: &mut Vec<Problem>) -> bool {
+    match url::Url::parse(raw) {
+        Ok(url) if schemes.contains(&url.scheme()) => true,
+        Ok(url) => {
+            problems.push(Problem::new(
+                key,
+                format!(
+                    "scheme `{}` is not supported; use one of: {}",
+                    url.scheme(),
+                    schemes.join(", ")
+                ),
+            ));
+            false
+        }
+        Err(e) => {
+            problems.push(Problem::new(key, format!("not a valid URL ({e})")));
+            false
+        }
+    }
+}
+
+fn positive(key: &str, value: i64, max: i64, problems: &mut Vec<Problem>) -> Option<i64> {
+    if value < 1 || value > max {
+        problems.push(Problem::new(
+            key,
+            format!("must be between 1 and {max}, got {value}"),
+        ));
+        None
+    } else {
+        Some(value)
+    }
+}
+
+/// Validates every key, pushing one problem per bad key; returns the config when the
+/// values could be typed (the caller still checks `problems` is empty).
+pub(super) fn validate(raw: RawConfig, problems: &mut Vec<Problem>) -> Option<Config> {
+    let domain = Domain::parse(&raw.domain)
+        .map_err(|m| problems.push(Problem::new("domain", m)))
+        .ok();
+    let listen = raw
+        .listen
+        .parse::<SocketAddr>()
+        .map_err(|_| {
+            problems.push(Problem::new(
+                "listen",
+                format!(
+                    "`{}` is not an address and port such as 127.0.0.1:8080",
+                    raw.listen
+                ),
+            ))
+        })
+        .ok();
+    if raw.data_dir.trim().is_empty() {
+        problems.push(Problem::new("data_dir", "must not be empty"));
+    }
+    check_url(
+        "database_url",
+        &raw.database_url,
+        &["sqlite", "postgres", "postgresql"],
+        problems,
+    );
+    let redis = if raw.redis_url.trim().is_empty() {
+        RedisSetting::Managed
+    } else {
+        check_url(
+            "redis_url",
+            &raw.redis_url,
+            &["redis", "rediss", "redis+unix", "unix"],
+            problems,
+        );
+        RedisSetting::Url(Secret::new(raw.redis_url.trim()))
+    };
+    let jwt_secret = match raw.jwt_secret.as_str() {
+        "" => None,
+        s if s.len() < 32 => {
+            problems.push(Problem::new(
+                "jwt_secret",
+                "must be at least 32 characters (or empty to let Herald generate one)",
+            ));
+            None
+        }
+        s => Some(Secret::new(s)),
+    };
+    if let Err(e) = tracing_subscriber::EnvFilter::try_new(&raw.log) {
+        problems.push(Problem::new("log", format!("not a valid log filter ({e})")));
+    }
+    let concurrency = positive(
+        "delivery.concurrency",
+        raw.delivery.concurrency,
+        10_000,
+        problems,
+    );
+    let timeout = positive(
+        "delivery.timeout_secs",
+        raw.delivery.timeout_secs,
+        300,
+        problems,
+    );
+    let max_attempts = positive(
+        "delivery.max_attempts",
+        raw.delivery.max_attempts,
+        100,
+        problems,
+    );
+
+    Some(Config {
+        domain: domain?,
+        listen: listen?,
+        data_dir: PathBuf::from(raw.data_dir),
+        database_url: Secret::new(raw.database_url),
+        redis,
+        debug: raw.debug,
+        jwt_secret,
+        log: raw.log,
+        delivery: DeliveryConfig {
+            concurrency: usize::try_from(concurrency?).ok()?,
+            timeout: Duration::from_secs(u64::try_from(timeout?).ok()?),
+            max_attempts: u32::try_from(max_attempts?).ok()?,
+        },
+    })
+}

@@ -1,0 +1,191 @@
+//! Channels: the local actors that owners post as.
+
+use super::{entities::channel, DbError, DbResult};
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, Set,
+};
+use std::fmt;
+
+/// A channel's database id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ChannelId(pub i64);
+
+/// A channel's name: the part before the `@` in its handle. Lower-case ASCII letters,
+/// digits and underscores, 1–30 characters, as Mastodon allows for usernames, so every
+/// server can display and mention it.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ChannelName(String);
+
+/// The longest channel name; Mastodon caps local usernames at 30 characters.
+pub const CHANNEL_NAME_MAX: usize = 30;
+
+impl ChannelName {
+    pub fn parse(raw: &str) -> Result<ChannelName, String> {
+        let name = raw.trim();
+        if name.is_empty() || name.len() > CHANNEL_NAME_MAX {
+            return Err(format!(
+                "a channel name has 1 to {CHANNEL_NAME_MAX} characters, got {}",
+                name.len()
+            ));
+        }
+        if !name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        {
+            return Err(format!(
+                "`{name}` may contain only lower-case letters a-z, digits and underscores"
+            ));
+        }
+        Ok(ChannelName(name.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for ChannelName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A channel as stored.
+#[derive(Clone)]
+pub struct Channel {
+    pub id: ChannelId,
+    pub name: ChannelName,
+    pub display_name: String,
+    pub summary: String,
+    /// Marked as automated: published as an ActivityPub `Service`.
+    pub bot: bool,
+    pub public_key_pem: String,
+    pub private_key_pem: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl fmt::Debug for Channel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Channel")
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .field("display_name", &self.display_name)
+            .field("bot", &self.bot)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The form that creates a channel.
+pub struct NewChannel {
+    pub name: ChannelName,
+    pub display_name: String,
+    pub summary: String,
+    pub bot: bool,
+    pub public_key_pem: String,
+    pub private_key_pem: String,
+}
+
+impl TryFrom<channel::Model> for Channel {
+    type Error = DbError;
+
+    fn try_from(m: channel::Model) -> DbResult<Channel> {
+        Ok(Channel {
+            id: ChannelId(m.id),
+            name: ChannelName::parse(&m.name).map_err(DbError::Corrupt)?,
+            display_name: m.display_name,
+            summary: m.summary,
+            bot: m.bot,
+            public_key_pem: m.public_key_pem,
+            private_key_pem: m.private_key_pem,
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+        })
+    }
+}
+
+/// Creates a channel; a taken name is [`DbError::Conflict`].
+pub async fn create_channel(db: &impl ConnectionTrait, new: NewChannel) -> DbResult<Channel> {
+    let now = Utc::now();
+    let model = channel::ActiveModel {
+        name: Set(new.name.as_str().to_string()),
+        display_name: Set(new.display_name),
+        summary: Set(new.summary),
+        bot: Set(new.bot),
+        public_key_pem: Set(new.public_key_pem),
+        private_key_pem: Set(new.private_key_pem),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    model.try_into()
+}
+
+pub async fn channel_by_name(db: &impl ConnectionTrait, name: &str) -> DbResult<Channel> {
+    channel::Entity::find()
+        .filter(channel::Column::Name.eq(name))
+        .one(db)
+        .await?
+        .ok_or(DbError::NotFound)?
+        .try_into()
+}
+
+pub async fn channel_by_id(db: &impl ConnectionTrait, id: ChannelId) -> DbResult<Channel> {
+    channel::Entity::find_by_id(id.0)
+        .one(db)
+        .await?
+        .ok_or(DbError::NotFound)?
+        .try_into()
+}
+
+/// Every channel, by name.
+pub async fn list_channels(db: &impl ConnectionTrait) -> DbResult<Vec<Channel>> {
+    channel::Entity::find()
+        .order_by_asc(channel::Column::Name)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(Channel::try_from)
+        .collect()
+}
+
+pub async fn count_channels(db: &impl ConnectionTrait) -> DbResult<u64> {
+    Ok(channel::Entity::find().count(db).await?)
+}
+
+/// Deletes a channel and, by cascade, its tokens, followers, posts and queue records.
+pub async fn delete_channel(db: &impl ConnectionTrait, id: ChannelId) -> DbResult<()> {
+    let result = channel::Entity::delete_by_id(id.0).exec(db).await?;
+    if result.rows_affected == 0 {
+        return Err(DbError::NotFound);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ChannelName;
+
+    #[test]
+    fn channel_names_follow_mastodon_username_rules() {
+        assert_eq!(ChannelName::parse("ceo").unwrap().as_str(), "ceo");
+        assert_eq!(
+            ChannelName::parse("news_2026").unwrap().as_str(),
+            "news_2026"
+        );
+        for bad in [
+            "",
+            "CEO",
+            "with space",
+            "dash-name",
+            "ümlaut",
+            &"x".repeat(31),
+        ] {
+            assert!(ChannelName::parse(bad).is_err(), "{bad} should be refused");
+        }
+    }
+}

@@ -1,0 +1,11 @@
+//! sea-orm entities: private to `db`, one per table of the first migration.
+
+pub mod activity;
+pub mod channel;
+pub mod delivery;
+pub mod fanout;
+pub mod follower;
+pub mod post;
+pub mod remote_actor;
+pub mod setting;
+pub mod token;

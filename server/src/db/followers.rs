@@ -1,0 +1,129 @@
+//! Followers of channels, and the distinct inboxes a fan-out delivers to.
+
+use super::{
+    entities::{follower, remote_actor},
+    ChannelId, DbResult, RemoteActor, RemoteActorId,
+};
+use chrono::Utc;
+use sea_orm::{
+    sea_query::OnConflict, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
+};
+
+/// Records that `actor` follows `channel` (idempotent: a repeated Follow refreshes the
+/// Follow's id, which a later Undo refers to). Returns true when the follow is new.
+pub async fn add_follower(
+    db: &impl ConnectionTrait,
+    channel: ChannelId,
+    actor: &RemoteActor,
+    follow_uri: &str,
+) -> DbResult<bool> {
+    let existed = follower::Entity::find()
+        .filter(follower::Column::ChannelId.eq(channel.0))
+        .filter(follower::Column::RemoteActorId.eq(actor.id.0))
+        .count(db)
+        .await?
+        > 0;
+    follower::Entity::insert(follower::ActiveModel {
+        channel_id: Set(channel.0),
+        remote_actor_id: Set(actor.id.0),
+        target_inbox: Set(actor.delivery_inbox().to_string()),
+        follow_uri: Set(follow_uri.to_string()),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    })
+    .on_conflict(
+        OnConflict::columns([follower::Column::ChannelId, follower::Column::RemoteActorId])
+            .update_columns([follower::Column::FollowUri, follower::Column::TargetInbox])
+            .to_owned(),
+    )
+    .exec_without_returning(db)
+    .await?;
+    Ok(!existed)
+}
+
+/// Removes `actor` from `channel`'s followers. Returns true when there was a follow.
+pub async fn remove_follower(
+    db: &impl ConnectionTrait,
+    channel: ChannelId,
+    actor: RemoteActorId,
+) -> DbResult<bool> {
+    let result = follower::Entity::delete_many()
+        .filter(follower::Column::ChannelId.eq(channel.0))
+        .filter(follower::Column::RemoteActorId.eq(actor.0))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected > 0)
+}
+
+pub async fn count_followers(db: &impl ConnectionTrait, channel: ChannelId) -> DbResult<u64> {
+    Ok(follower::Entity::find()
+        .filter(follower::Column::ChannelId.eq(channel.0))
+        .count(db)
+        .await?)
+}
+
+/// The next `limit` distinct delivery inboxes of `channel`'s followers after `after`, in
+/// order: keyset pagination over the (channel_id, target_inbox) index, so a fan-out of any
+/// size holds one page in memory and the database does the grouping.
+pub async fn follower_inbox_page(
+    db: &impl ConnectionTrait,
+    channel: ChannelId,
+    after: Option<&str>,
+    limit: u64,
+) -> DbResult<Vec<String>> {
+    let mut query = follower::Entity::find()
+        .select_only()
+        .column(follower::Column::TargetInbox)
+        .distinct()
+        .filter(follower::Column::ChannelId.eq(channel.0));
+    if let Some(after) = after {
+        query = query.filter(follower::Column::TargetInbox.gt(after));
+    }
+    Ok(query
+        .order_by_asc(follower::Column::TargetInbox)
+        .limit(limit)
+        .into_tuple::<String>()
+        .all(db)
+        .await?)
+}
+
+/// Removes the follow that `actor` made with the Follow activity `follow_uri` (an `Undo`
+/// that names the Follow by IRI only). Returns true when there was one.
+pub async fn remove_follow_by_uri(
+    db: &impl ConnectionTrait,
+    actor: RemoteActorId,
+    follow_uri: &str,
+) -> DbResult<bool> {
+    let result = follower::Entity::delete_many()
+        .filter(follower::Column::RemoteActorId.eq(actor.0))
+        .filter(follower::Column::FollowUri.eq(follow_uri))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected > 0)
+}
+
+/// Removes the followers of `channel` whose personal inbox is `inbox`: the answer to a
+/// 410 Gone from that inbox, which means the actor is gone. Returns how many were removed.
+pub async fn remove_followers_with_inbox(
+    db: &impl ConnectionTrait,
+    channel: ChannelId,
+    inbox: &str,
+) -> DbResult<u64> {
+    let actors: Vec<i64> = remote_actor::Entity::find()
+        .select_only()
+        .column(remote_actor::Column::Id)
+        .filter(remote_actor::Column::Inbox.eq(inbox))
+        .into_tuple::<i64>()
+        .all(db)
+        .await?;
+    if actors.is_empty() {
+        return Ok(0);
+    }
+    let result = follower::Entity::delete_many()
+        .filter(follower::Column::ChannelId.eq(channel.0))
+        .filter(follower::Column::RemoteActorId.is_in(actors))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected)
+}

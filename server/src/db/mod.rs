@@ -1,0 +1,125 @@
+//! The database: connection, migrations, and every query Herald makes.
+//!
+//! Only this module names sea-orm. Its entities are private; the rest of Herald calls the
+//! query functions here with `&impl ConnectionTrait` (a connection or a transaction) and gets
+//! plain row types back (`Channel`, `Post`), passing forms in (`NewChannel`, `NewPost`). A rule
+//! that spans tables (a post with its `Create` and its pending fan-out) is one function that
+//! owns its transaction. Uniqueness comes from constraints, never check-then-insert.
+//! A leaf module: it calls no other part of Herald.
+
+mod activities;
+mod actors;
+mod channels;
+mod deliveries;
+mod entities;
+mod followers;
+mod posts;
+mod settings;
+mod tokens;
+
+pub use activities::*;
+pub use actors::*;
+pub use channels::*;
+pub use deliveries::*;
+pub use followers::*;
+pub use posts::*;
+pub use settings::*;
+pub use tokens::*;
+
+pub use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
+
+use herald_migrations::{Migrator, MigratorTrait};
+use sea_orm::{ConnectOptions, Database, DbErr, SqlErr};
+use std::time::Duration;
+
+/// What can go wrong in a query, sorted by what the caller should do about it.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    /// The row asked for does not exist.
+    #[error("not found")]
+    NotFound,
+    /// A unique constraint refused the write (a name already taken).
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// A stored value could not be read back (a corrupt row).
+    #[error("stored data is invalid: {0}")]
+    Corrupt(String),
+    /// The database failed or could not be reached.
+    #[error(transparent)]
+    Database(DbErr),
+}
+
+impl From<DbErr> for DbError {
+    fn from(err: DbErr) -> Self {
+        match err.sql_err() {
+            Some(SqlErr::UniqueConstraintViolation(detail)) => DbError::Conflict(detail),
+            _ => match err {
+                DbErr::RecordNotFound(_) => DbError::NotFound,
+                other => DbError::Database(other),
+            },
+        }
+    }
+}
+
+pub type DbResult<T> = Result<T, DbError>;
+
+/// Opens the database at `url`. For SQLite, the file's directory is created and the
+/// journal switched to WAL, so readers never wait for the writer.
+pub async fn connect(url: &str) -> DbResult<DatabaseConnection> {
+    if let Some(path) = sqlite_file(url) {
+        if let Some(dir) = std::path::Path::new(&path).parent() {
+            if !dir.as_os_str().is_empty() {
+                std::fs::create_dir_all(dir).map_err(|e| {
+                    DbError::Database(DbErr::Custom(format!(
+                        "cannot create the database directory {}: {e}",
+                        dir.display()
+                    )))
+                })?;
+            }
+        }
+    }
+    let mut options = ConnectOptions::new(url.to_string());
+    options
+        .connect_timeout(Duration::from_secs(5))
+        .acquire_timeout(Duration::from_secs(10))
+        .sqlx_logging(false);
+    let db = Database::connect(options).await?;
+    if db.get_database_backend() == sea_orm::DatabaseBackend::Sqlite {
+        db.execute_unprepared("PRAGMA journal_mode=WAL").await?;
+    }
+    Ok(db)
+}
+
+/// The file path of a `sqlite://PATH?…` URL, or `None` for other databases and memory.
+fn sqlite_file(url: &str) -> Option<String> {
+    let rest = url.strip_prefix("sqlite://")?;
+    let path = rest.split('?').next().unwrap_or_default();
+    (!path.is_empty() && path != ":memory:").then(|| path.to_string())
+}
+
+/// Applies every pending migration.
+pub async fn migrate(db: &DatabaseConnection) -> DbResult<()> {
+    Migrator::up(db, None).await?;
+    Ok(())
+}
+
+/// Checks the database answers (for readiness and start-up checks).
+pub async fn ping(db: &DatabaseConnection) -> DbResult<()> {
+    db.ping().await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sqlite_file;
+
+    #[test]
+    fn sqlite_paths_are_found_in_urls() {
+        assert_eq!(
+            sqlite_file("sqlite://data/herald.db?mode=rwc").as_deref(),
+            Some("data/herald.db")
+        );
+        assert_eq!(sqlite_file("sqlite::memory:"), None);
+        assert_eq!(sqlite_file("postgres://db/herald"), None);
+    }
+}

@@ -1,0 +1,33 @@
+//! Delivery: the Redis queue and its workers. Fan-out expansion, signing, sending,
+//! retries with backoff, and the outcome of every attempt recorded in the database.
+//!
+//! Calls `db` only. Entry points enqueue through [`Queue`]; `herald serve` and
+//! `herald worker` run [`Worker`]s. Delivery signs and POSTs itself rather than through
+//! activitypub_federation, whose sender reports most 4xx answers (410 included) as success
+//! and signs with a slow RSA implementation.
+
+pub mod guard;
+pub mod outcome;
+mod queue;
+mod redis_server;
+pub mod signing;
+mod worker;
+
+pub use queue::{Job, JobKind, Queue, QueueError, DELIVERY_STREAM, FANOUT_STREAM, RETRY_SET};
+pub use redis_server::ManagedRedis;
+pub use worker::{DeliveryError, Worker};
+
+use crate::config::Config;
+
+/// The media type of every delivered activity.
+pub const ACTIVITY_CONTENT_TYPE: &str = "application/activity+json";
+
+/// `Herald/VERSION (+https://DOMAIN/)`: tells other admins what is knocking and where to
+/// find out about it.
+pub fn user_agent(config: &Config) -> String {
+    format!(
+        "Herald/{} (+{}/)",
+        env!("CARGO_PKG_VERSION"),
+        config.base_url()
+    )
+}

@@ -1,0 +1,295 @@
+//! The Redis side of the queue: two streams read by one consumer group, and a sorted set
+//! of retries waiting for their time.
+//!
+//! Entries are small (an id and an attempt count); the payload lives in the database.
+//! Delivery is at-least-once: an entry is acknowledged only after its work is recorded,
+//! and entries a dead worker held are claimed by another (XAUTOCLAIM).
+
+use crate::db::{DeliveryId, FanoutId};
+use redis::{
+    aio::ConnectionManager,
+    streams::{StreamAutoClaimOptions, StreamId, StreamReadOptions, StreamReadReply},
+    AsyncCommands, Client, RedisError,
+};
+use std::time::Duration;
+
+/// Fan-out jobs: expand a broadcast activity into one delivery per inbox.
+pub const FANOUT_STREAM: &str = "herald:fanout";
+/// Delivery jobs: sign and POST one activity to one inbox.
+pub const DELIVERY_STREAM: &str = "herald:deliver";
+/// Deliveries waiting to be retried, scored by due time (Unix milliseconds).
+pub const RETRY_SET: &str = "herald:retry";
+/// The consumer group every worker joins.
+pub const GROUP: &str = "herald";
+
+#[derive(Debug, thiserror::Error)]
+pub enum QueueError {
+    #[error("Redis failed: {0}")]
+    Redis(#[from] RedisError),
+    #[error("could not start the private redis-server: {0}")]
+    Spawn(String),
+}
+
+/// A job read from a stream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JobKind {
+    Fanout(FanoutId),
+    Deliver { id: DeliveryId, attempts: u32 },
+}
+
+#[derive(Debug, Clone)]
+pub struct Job {
+    pub stream: &'static str,
+    pub entry_id: String,
+    /// `None` when the entry was malformed: it is acknowledged and dropped.
+    pub kind: Option<JobKind>,
+}
+
+impl Job {
+    fn from_entry(stream: &str, entry: &StreamId) -> Option<Job> {
+        let stream = match stream {
+            FANOUT_STREAM => FANOUT_STREAM,
+            DELIVERY_STREAM => DELIVERY_STREAM,
+            _ => return None,
+        };
+        let id: Option<i64> = entry.get("id");
+        let kind = match (stream, id) {
+            (FANOUT_STREAM, Some(id)) => Some(JobKind::Fanout(FanoutId(id))),
+            (DELIVERY_STREAM, Some(id)) => Some(JobKind::Deliver {
+                id: DeliveryId(id),
+                attempts: entry.get("attempts").unwrap_or(0),
+            }),
+            _ => None,
+        };
+        Some(Job {
+            stream,
+            entry_id: entry.id.clone(),
+            kind,
+        })
+    }
+}
+
+/// How long one Redis command may take before it counts as failed.
+const COMMAND_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The producer side, cheap to clone: enqueue jobs and schedule retries.
+#[derive(Clone)]
+pub struct Queue {
+    client: Client,
+    conn: ConnectionManager,
+}
+
+impl Queue {
+    /// Connects to Redis at `url` and makes sure the streams and the group exist.
+    pub async fn connect(url: &str) -> Result<Queue, QueueError> {
+        let client = Client::open(url)?;
+        let conn = manager(&client, COMMAND_TIMEOUT).await?;
+        let queue = Queue { client, conn };
+        queue.ensure_group().await?;
+        Ok(queue)
+    }
+
+    async fn ensure_group(&self) -> Result<(), QueueError> {
+        let mut conn = self.conn.clone();
+        for stream in [FANOUT_STREAM, DELIVERY_STREAM] {
+            // "0": a group created after entries were added still reads them.
+            let created: Result<(), RedisError> =
+                conn.xgroup_create_mkstream(stream, GROUP, "0").await;
+            match created {
+                Ok(()) => {}
+                Err(e) if e.code() == Some("BUSYGROUP") => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(())
+    }
+
+    pub async fn ping(&self) -> Result<(), QueueError> {
+        let mut conn = self.conn.clone();
+        let _: String = redis::cmd("PING").query_async(&mut conn).await?;
+        Ok(())
+    }
+
+    pub async fn enqueue_fanout(&self, id: FanoutId) -> Result<(), QueueError> {
+        let mut conn = self.conn.clone();
+        let _: String = conn.xadd(FANOUT_STREAM, "*", &[("id", id.0)]).await?;
+        Ok(())
+    }
+
+    /// Enqueues one delivery; `attempts` is how many attempts it has had.
+    pub async fn enqueue_delivery(&self, id: DeliveryId, attempts: u32) -> Result<(), QueueError> {
+        let mut conn = self.conn.clone();
+        let _: String = conn
+            .xadd(
+                DELIVERY_STREAM,
+                "*",
+                &[("id", id.0), ("attempts", i64::from(attempts))],
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// Enqueues many new deliveries in one round trip.
+    pub async fn enqueue_deliveries(&self, ids: &[DeliveryId]) -> Result<(), QueueError> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let mut pipe = redis::pipe();
+        for id in ids {
+            pipe.xadd(DELIVERY_STREAM, "*", &[("id", id.0), ("attempts", 0)])
+                .ignore();
+        }
+        let mut conn = self.conn.clone();
+        let () = pipe.query_async(&mut conn).await?;
+        Ok(())
+    }
+
+    /// Parks a delivery until `due` (Unix milliseconds).
+    pub async fn schedule_retry(
+        &self,
+        id: DeliveryId,
+        attempts: u32,
+        due_millis: i64,
+    ) -> Result<(), QueueError> {
+        let mut conn = self.conn.clone();
+        let member = format!("{}:{attempts}", id.0);
+        let _: i64 = conn.zadd(RETRY_SET, member, due_millis).await?;
+        Ok(())
+    }
+
+    /// Moves retries that are due into the delivery stream; returns how many moved. Each
+    /// member is removed before it is re-added, and only the worker whose ZREM removed it
+    /// re-adds it, so concurrent movers never duplicate a retry.
+    pub async fn move_due_retries(&self, now_millis: i64) -> Result<usize, QueueError> {
+        let mut conn = self.conn.clone();
+        let due: Vec<String> = conn
+            .zrangebyscore_limit(RETRY_SET, "-inf", now_millis, 0, 500)
+            .await?;
+        let mut moved = 0;
+        for member in due {
+            let removed: i64 = conn.zrem(RETRY_SET, &member).await?;
+            if removed == 0 {
+                continue;
+            }
+            let parsed = member
+                .split_once(':')
+                .and_then(|(id, n)| Some((id.parse::<i64>().ok()?, n.parse::<u32>().ok()?)));
+            if let Some((id, attempts)) = parsed {
+                self.enqueue_delivery(DeliveryId(id), attempts).await?;
+                moved += 1;
+            }
+        }
+        Ok(moved)
+    }
+
+    /// Takes a short-lived lock (`SET NX PX`) so one process in a fleet runs a periodic
+    /// task; true when this caller holds it.
+    pub async fn try_lock(&self, name: &str, ttl: Duration) -> Result<bool, QueueError> {
+        let mut conn = self.conn.clone();
+        let set: Option<String> = redis::cmd("SET")
+            .arg(format!("herald:lock:{name}"))
+            .arg("1")
+            .arg("NX")
+            .arg("PX")
+            .arg(u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX))
+            .query_async(&mut conn)
+            .await?;
+        Ok(set.is_some())
+    }
+
+    /// Acknowledges a finished job and deletes its entry, so streams stay small.
+    pub async fn ack(&self, job: &Job) -> Result<(), QueueError> {
+        let mut pipe = redis::pipe();
+        pipe.xack(job.stream, GROUP, &[&job.entry_id])
+            .ignore()
+            .xdel(job.stream, &[&job.entry_id])
+            .ignore();
+        let mut conn = self.conn.clone();
+        let () = pipe.query_async(&mut conn).await?;
+        Ok(())
+    }
+
+    /// A consumer with its own connection, for blocking reads that must not hold up the
+    /// producer's commands.
+    pub async fn consumer(&self, name: &str, block: Duration) -> Result<Consumer, QueueError> {
+        let conn = manager(&self.client, block + COMMAND_TIMEOUT).await?;
+        Ok(Consumer {
+            conn,
+            name: name.to_string(),
+        })
+    }
+}
+
+async fn manager(client: &Client, timeout: Duration) -> Result<ConnectionManager, RedisError> {
+    let config = redis::aio::ConnectionManagerConfig::new()
+        .set_response_timeout(Some(timeout))
+        .set_connection_timeout(Some(Duration::from_secs(5)))
+        .set_number_of_retries(3);
+    ConnectionManager::new_with_config(client.clone(), config).await
+}
+
+/// One worker's reading side of the consumer group.
+pub struct Consumer {
+    conn: ConnectionManager,
+    name: String,
+}
+
+impl Consumer {
+    /// Reads up to `count` new jobs from both streams, waiting up to `block` for one
+    /// (`None`: do not wait).
+    pub async fn read(
+        &mut self,
+        count: usize,
+        block: Option<Duration>,
+    ) -> Result<Vec<Job>, QueueError> {
+        let mut options = StreamReadOptions::default()
+            .group(GROUP, &self.name)
+            .count(count);
+        if let Some(block) = block {
+            options = options.block(usize::try_from(block.as_millis()).unwrap_or(usize::MAX));
+        }
+        let reply: Option<StreamReadReply> = self
+            .conn
+            .xread_options(&[FANOUT_STREAM, DELIVERY_STREAM], &[">", ">"], &options)
+            .await?;
+        Ok(reply
+            .map(|reply| {
+                reply
+                    .keys
+                    .iter()
+                    .flat_map(|key| key.ids.iter().filter_map(|e| Job::from_entry(&key.key, e)))
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+
+    /// Claims up to `count` entries of each stream that another consumer took more than
+    /// `min_idle` ago and never acknowledged (it died or hangs).
+    pub async fn claim_stale(
+        &mut self,
+        min_idle: Duration,
+        count: usize,
+    ) -> Result<Vec<Job>, QueueError> {
+        let mut jobs = Vec::new();
+        for stream in [FANOUT_STREAM, DELIVERY_STREAM] {
+            let reply: redis::streams::StreamAutoClaimReply = self
+                .conn
+                .xautoclaim_options(
+                    stream,
+                    GROUP,
+                    &self.name,
+                    u64::try_from(min_idle.as_millis()).unwrap_or(u64::MAX),
+                    "0-0",
+                    StreamAutoClaimOptions::default().count(count),
+                )
+                .await?;
+            jobs.extend(
+                reply
+                    .claimed
+                    .iter()
+                    .filter_map(|e| Job::from_entry(stream, e)),
+            );
+        }
+        Ok(jobs)
+    }
+}

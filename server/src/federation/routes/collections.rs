@@ -1,0 +1,125 @@
+//! A channel's collections: outbox (paged Creates), followers (count only: the list is
+//! the owner's), following (none) and featured (pinned posts).
+
+use super::{activity_json, actors::load_channel};
+use crate::{
+    db::{self, PostId},
+    federation::{
+        activities::create::build_create,
+        error::FederationError,
+        protocol::{
+            collections::{
+                OrderedCollection, OrderedCollectionPage, OrderedCollectionPageType,
+                OrderedCollectionType,
+            },
+            context::object_context,
+        },
+    },
+    state::HeraldState,
+};
+use activitypub_federation::config::Data;
+use actix_web::{web, HttpResponse};
+use serde::Deserialize;
+
+/// Posts per outbox page (Mastodon serves 20).
+const OUTBOX_PAGE_SIZE: u64 = 20;
+
+#[derive(Deserialize)]
+pub struct OutboxQuery {
+    page: Option<bool>,
+    before: Option<String>,
+}
+
+pub async fn get_outbox(
+    name: web::Path<String>,
+    query: web::Query<OutboxQuery>,
+    data: Data<HeraldState>,
+) -> Result<HttpResponse, FederationError> {
+    let channel = load_channel(&data, &name).await?;
+    let urls = &data.urls;
+    if query.page != Some(true) {
+        let total = db::count_posts(&data.db, Some(channel.id)).await?;
+        return Ok(activity_json(&OrderedCollection {
+            context: object_context(),
+            id: urls.outbox(&channel.name),
+            kind: OrderedCollectionType::OrderedCollection,
+            total_items: total,
+            first: Some(urls.outbox_page(&channel.name, None)),
+            ordered_items: None,
+        }));
+    }
+    let before = match query.before.as_deref() {
+        Some(raw) => Some(
+            PostId::parse(raw)
+                .ok_or_else(|| FederationError::BadRequest("`before` must be a post id".into()))?,
+        ),
+        None => None,
+    };
+    let posts = db::list_posts(&data.db, channel.id, before, OUTBOX_PAGE_SIZE).await?;
+    let next = (posts.len() as u64 == OUTBOX_PAGE_SIZE)
+        .then(|| {
+            posts
+                .last()
+                .map(|p| urls.outbox_page(&channel.name, Some(p.id)))
+        })
+        .flatten();
+    let items = posts
+        .iter()
+        // A post's Create shares the post's UUID (see api::posts).
+        .map(|post| serde_json::to_value(build_create(urls, &channel, post, post.id.0)))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(activity_json(&OrderedCollectionPage {
+        context: object_context(),
+        id: urls.outbox_page(&channel.name, before),
+        kind: OrderedCollectionPageType::OrderedCollectionPage,
+        part_of: urls.outbox(&channel.name),
+        next,
+        ordered_items: items,
+    }))
+}
+
+pub async fn get_followers(
+    name: web::Path<String>,
+    data: Data<HeraldState>,
+) -> Result<HttpResponse, FederationError> {
+    let channel = load_channel(&data, &name).await?;
+    let total = db::count_followers(&data.db, channel.id).await?;
+    Ok(activity_json(&OrderedCollection {
+        context: object_context(),
+        id: data.urls.followers(&channel.name),
+        kind: OrderedCollectionType::OrderedCollection,
+        total_items: total,
+        first: None,
+        ordered_items: None,
+    }))
+}
+
+pub async fn get_following(
+    name: web::Path<String>,
+    data: Data<HeraldState>,
+) -> Result<HttpResponse, FederationError> {
+    let channel = load_channel(&data, &name).await?;
+    Ok(activity_json(&OrderedCollection {
+        context: object_context(),
+        id: data.urls.following(&channel.name),
+        kind: OrderedCollectionType::OrderedCollection,
+        total_items: 0,
+        first: None,
+        ordered_items: Some(Vec::new()),
+    }))
+}
+
+pub async fn get_featured(
+    name: web::Path<String>,
+    data: Data<HeraldState>,
+) -> Result<HttpResponse, FederationError> {
+    let channel = load_channel(&data, &name).await?;
+    Ok(activity_json(&OrderedCollection {
+        context: object_context(),
+        id: data.urls.featured(&channel.name),
+        kind: OrderedCollectionType::OrderedCollection,
+        total_items: 0,
+        first: None,
+        ordered_items: Some(Vec::new()),
+    }))
+}

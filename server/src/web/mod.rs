@@ -1,0 +1,19 @@
+//! The public HTML pages: the instance's home, a channel's page and a post's page.
+//! Server-rendered, no JavaScript, nothing loaded from another origin, no cookies; every
+//! page carries a strict Content-Security-Policy.
+//!
+//! An entry point: calls `db` and `content`.
+
+mod pages;
+
+use actix_web::web;
+
+/// The Content-Security-Policy of every page: nothing but this origin's own styles and
+/// images; no scripts at all; no framing.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; img-src 'self'; style-src 'self' 'unsafe-inline'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/", web::get().to(pages::get_home))
+        .route("/@{name}", web::get().to(pages::get_channel_page))
+        .route("/@{name}/{id}", web::get().to(pages::get_post_page));
+}

@@ -1,0 +1,212 @@
+//! The pages. Plain HTML with every value escaped; post bodies are the sanitized HTML
+//! from `content`.
+
+use super::CONTENT_SECURITY_POLICY;
+use crate::{
+    db::{self, Channel, ChannelName, DbError, Post, PostId},
+    state::HeraldState,
+};
+use activitypub_federation::config::Data;
+use actix_web::{http::StatusCode, web, HttpResponse};
+use std::fmt::Write;
+
+/// Posts shown on a channel page.
+const CHANNEL_PAGE_POSTS: u64 = 20;
+
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn page(status: StatusCode, title: &str, head: &str, body: &str) -> HttpResponse {
+    let html = format!(
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <meta name=\"referrer\" content=\"no-referrer\">\
+         <title>{}</title>{head}\
+         <style>body{{font-family:system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem;line-height:1.5}}\
+         article{{border-top:1px solid #8884;padding:1rem 0}}time{{color:#888;font-size:.9em}}\
+         @media (prefers-color-scheme:dark){{body{{background:#111;color:#eee}}a{{color:#9cf}}}}</style>\
+         </head><body>{body}</body></html>",
+        escape(title)
+    );
+    HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .insert_header(("Content-Security-Policy", CONTENT_SECURITY_POLICY))
+        .insert_header(("Referrer-Policy", "no-referrer"))
+        .insert_header(("X-Content-Type-Options", "nosniff"))
+        .insert_header(("Vary", "Accept"))
+        .body(html)
+}
+
+fn not_found() -> HttpResponse {
+    page(
+        StatusCode::NOT_FOUND,
+        "Not found",
+        "",
+        "<h1>Not found</h1><p>There is nothing here.</p>",
+    )
+}
+
+fn post_html(data: &HeraldState, channel: &Channel, post: &Post) -> String {
+    let url = data.urls.post_page(&channel.name, post.id);
+    let time = post.published_at.unwrap_or(post.created_at);
+    let lang = post
+        .language
+        .as_ref()
+        .map(|l| format!(" lang=\"{}\"", escape(l)))
+        .unwrap_or_default();
+    let content = match &post.summary {
+        Some(summary) => format!(
+            "<details><summary>{}</summary>{}</details>",
+            escape(summary),
+            post.content_html
+        ),
+        None => post.content_html.clone(),
+    };
+    format!(
+        "<article{lang}>{content}<p><a href=\"{}\"><time datetime=\"{}\">{}</time></a></p></article>",
+        escape(url.as_str()),
+        time.to_rfc3339(),
+        time.format("%Y-%m-%d %H:%M UTC")
+    )
+}
+
+fn channel_header(data: &HeraldState, channel: &Channel) -> String {
+    let handle = format!("@{}@{}", channel.name, data.urls.authority());
+    let title = if channel.display_name.is_empty() {
+        channel.name.to_string()
+    } else {
+        channel.display_name.clone()
+    };
+    format!(
+        "<header><h1><a href=\"{}\">{}</a></h1><p><code>{}</code></p>{}</header>",
+        escape(data.urls.profile_page(&channel.name).as_str()),
+        escape(&title),
+        escape(&handle),
+        crate::content::render_markdown(&channel.summary)
+    )
+}
+
+fn alternate(actor: &url::Url) -> String {
+    format!(
+        "<link rel=\"alternate\" type=\"application/activity+json\" href=\"{}\">",
+        escape(actor.as_str())
+    )
+}
+
+async fn load(data: &HeraldState, name: &str) -> Result<Option<Channel>, DbError> {
+    let Ok(name) = ChannelName::parse(name) else {
+        return Ok(None);
+    };
+    match db::channel_by_name(&data.db, name.as_str()).await {
+        Ok(channel) => Ok(Some(channel)),
+        Err(DbError::NotFound) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+fn server_error(e: DbError) -> HttpResponse {
+    tracing::error!(error = %crate::error_chain(&e), "page failed");
+    page(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "Error",
+        "",
+        "<h1>Something went wrong</h1>",
+    )
+}
+
+pub async fn get_home(data: Data<HeraldState>) -> HttpResponse {
+    let channels = match db::list_channels(&data.db).await {
+        Ok(channels) => channels,
+        Err(e) => return server_error(e),
+    };
+    let mut body = format!("<h1>{}</h1><ul>", escape(&data.urls.authority()));
+    for channel in &channels {
+        let _ = write!(
+            body,
+            "<li><a href=\"{}\">@{}</a></li>",
+            escape(data.urls.profile_page(&channel.name).as_str()),
+            escape(channel.name.as_str())
+        );
+    }
+    body.push_str("</ul>");
+    page(StatusCode::OK, &data.urls.authority(), "", &body)
+}
+
+pub async fn get_channel_page(name: web::Path<String>, data: Data<HeraldState>) -> HttpResponse {
+    let channel = match load(&data, &name).await {
+        Ok(Some(channel)) => channel,
+        Ok(None) => return not_found(),
+        Err(e) => return server_error(e),
+    };
+    let posts = match db::list_posts(&data.db, channel.id, None, CHANNEL_PAGE_POSTS).await {
+        Ok(posts) => posts,
+        Err(e) => return server_error(e),
+    };
+    let mut body = channel_header(&data, &channel);
+    for post in &posts {
+        body.push_str(&post_html(&data, &channel, post));
+    }
+    let head = alternate(&data.urls.channel(&channel.name));
+    page(StatusCode::OK, channel.name.as_str(), &head, &body)
+}
+
+pub async fn get_post_page(
+    path: web::Path<(String, String)>,
+    data: Data<HeraldState>,
+) -> HttpResponse {
+    let (name, id) = path.into_inner();
+    let channel = match load(&data, &name).await {
+        Ok(Some(channel)) => channel,
+        Ok(None) => return not_found(),
+        Err(e) => return server_error(e),
+    };
+    let Some(id) = PostId::parse(&id) else {
+        return not_found();
+    };
+    let post = match db::post_by_id(&data.db, channel.id, id).await {
+        Ok(post) => post,
+        Err(DbError::NotFound) => return not_found(),
+        Err(e) => return server_error(e),
+    };
+    if post.deleted_at.is_some() {
+        return page(
+            StatusCode::GONE,
+            "Deleted",
+            "",
+            "<h1>This post was deleted</h1>",
+        );
+    }
+    if post.published_at.is_none() {
+        return not_found();
+    }
+    let body = format!(
+        "{}{}",
+        channel_header(&data, &channel),
+        post_html(&data, &channel, &post)
+    );
+    let head = alternate(&data.urls.post(post.id));
+    page(StatusCode::OK, channel.name.as_str(), &head, &body)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn escaping() {
+        assert_eq!(
+            super::escape("<a href=\"x\">'&'</a>"),
+            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
+        );
+    }
+}
