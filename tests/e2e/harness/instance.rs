@@ -1,0 +1,276 @@
+//! `TestInstance`: a whole Herald (web server, delivery worker, private redis-server) in
+//! this process on `localhost:PORT`, with its data in a temporary directory.
+
+use herald::{
+    api::{Scope, TokenKeys},
+    app::Herald,
+    config::Config,
+    db::{self, Channel, ChannelName, NewChannel},
+    delivery::{signing, Worker},
+    state::HeraldState,
+};
+use serde_json::Value;
+use std::{net::TcpListener, sync::Arc};
+use tokio::{sync::watch, task::JoinHandle};
+
+/// The environment variable naming a PostgreSQL server for the PostgreSQL runs, e.g.
+/// `postgres://herald:herald@localhost/postgres`. Each instance gets a fresh database on it.
+pub const POSTGRES_VAR: &str = "HERALD_TEST_DATABASE_URL";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    /// The PostgreSQL server to test against. In CI (`CI` set) it must be configured; a
+    /// developer without PostgreSQL gets the SQLite runs only.
+    pub fn postgres_url() -> Option<String> {
+        match std::env::var(POSTGRES_VAR) {
+            Ok(url) if !url.is_empty() => Some(url),
+            _ if std::env::var("CI").is_ok() => {
+                panic!("{POSTGRES_VAR} must name a PostgreSQL server in CI")
+            }
+            _ => {
+                eprintln!("{POSTGRES_VAR} is not set: the PostgreSQL run is skipped");
+                None
+            }
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct Options {
+    pub backend: Backend,
+    /// activitypub_federation's and Herald's debug mode: http and loopback allowed.
+    pub debug: bool,
+    /// Run a delivery worker inside the server, as `herald serve` does.
+    pub workers: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            backend: Backend::Sqlite,
+            debug: true,
+            workers: true,
+        }
+    }
+}
+
+pub struct TestInstance {
+    pub herald: Arc<Herald>,
+    pub domain: String,
+    pub base: String,
+    pub client: reqwest::Client,
+    shutdown: watch::Sender<bool>,
+    _serve: JoinHandle<()>,
+    _postgres: Option<PostgresDatabase>,
+    pub dir: tempfile::TempDir,
+}
+
+impl TestInstance {
+    pub async fn start() -> TestInstance {
+        TestInstance::with(Options::default()).await
+    }
+
+    pub async fn with(options: Options) -> TestInstance {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (database_url, postgres) = match options.backend {
+            Backend::Sqlite => (
+                format!("sqlite://{}/herald.db?mode=rwc", dir.path().display()),
+                None,
+            ),
+            Backend::Postgres => {
+                let admin = Backend::postgres_url().expect("PostgreSQL URL");
+                let database = PostgresDatabase::create(&admin).await;
+                (database.url.clone(), Some(database))
+            }
+        };
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("address").port();
+        let domain = format!("localhost:{port}");
+        let config = Config::from_sources(
+            None,
+            [
+                ("HERALD_DOMAIN", domain.clone()),
+                ("HERALD_LISTEN", format!("127.0.0.1:{port}")),
+                ("HERALD_DATA_DIR", dir.path().display().to_string()),
+                ("HERALD_DATABASE_URL", database_url),
+                ("HERALD_DEBUG", options.debug.to_string()),
+                ("HERALD_DELIVERY__TIMEOUT_SECS", "3".to_string()),
+            ]
+            .map(|(k, v)| (k.to_string(), v)),
+        )
+        .expect("test config");
+        let herald = Arc::new(Herald::start(config).await.expect("Herald starts"));
+        let (shutdown, rx) = watch::channel(false);
+        let serving = herald.clone();
+        let serve = tokio::spawn(async move {
+            if let Err(e) = serving.serve(listener, options.workers, rx).await {
+                eprintln!("test instance stopped: {e}");
+            }
+        });
+        TestInstance {
+            herald,
+            base: format!("http://{domain}"),
+            domain,
+            client: reqwest::Client::new(),
+            shutdown,
+            _serve: serve,
+            _postgres: postgres,
+            dir,
+        }
+    }
+
+    pub fn state(&self) -> &HeraldState {
+        &self.herald.state
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// A worker to drive the queue by hand (`run_once`, `drain`).
+    pub fn worker(&self) -> Worker {
+        self.herald.worker().expect("worker")
+    }
+
+    pub async fn create_channel(&self, name: &str) -> Channel {
+        let (public_key_pem, private_key_pem) = signing::generate_keypair().expect("keypair");
+        db::create_channel(
+            &self.state().db,
+            NewChannel {
+                name: ChannelName::parse(name).expect("valid name"),
+                display_name: format!("The {name} channel"),
+                summary: format!("News from **{name}**"),
+                bot: false,
+                public_key_pem,
+                private_key_pem,
+            },
+        )
+        .await
+        .expect("channel created")
+    }
+
+    pub async fn token_with(
+        &self,
+        channel: &Channel,
+        scopes: &[Scope],
+        expires_at: Option<chrono::DateTime<chrono::Utc>>,
+    ) -> String {
+        self.herald
+            .token_keys
+            .issue(&self.state().db, channel, scopes, expires_at)
+            .await
+            .expect("token issued")
+            .0
+    }
+
+    pub async fn token(&self, channel: &Channel) -> String {
+        self.token_with(channel, &Scope::ALL, None).await
+    }
+
+    /// POSTs a post through the API and returns (status, body).
+    pub async fn post(&self, channel: &str, token: Option<&str>, body: &Value) -> (u16, Value) {
+        let mut request = self
+            .client
+            .post(self.url(&format!("/api/v1/channels/{channel}/posts")))
+            .json(body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.expect("API answers");
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    /// GETs JSON with an ActivityPub Accept header and returns (status, body).
+    pub async fn get_activity_json(&self, url: &str) -> (u16, Value) {
+        let response = self
+            .client
+            .get(url)
+            .header("Accept", "application/activity+json")
+            .send()
+            .await
+            .expect("Herald answers");
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn get_json(&self, path: &str, token: &str) -> (u16, Value) {
+        let response = self
+            .client
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("API answers");
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn follower_count(&self, channel: &Channel) -> u64 {
+        db::count_followers(&self.state().db, channel.id)
+            .await
+            .expect("count")
+    }
+}
+
+impl Drop for TestInstance {
+    fn drop(&mut self) {
+        let _ = self.shutdown.send(true);
+    }
+}
+
+/// A database of its own on the PostgreSQL server, dropped with the instance.
+struct PostgresDatabase {
+    admin_url: String,
+    name: String,
+    url: String,
+}
+
+impl PostgresDatabase {
+    async fn create(admin_url: &str) -> PostgresDatabase {
+        let name = format!("herald_test_{}", uuid::Uuid::now_v7().simple());
+        let admin = db::connect(admin_url).await.expect("PostgreSQL answers");
+        use herald::db::ConnectionTrait;
+        admin
+            .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+            .await
+            .expect("test database created");
+        let mut url = url::Url::parse(admin_url).expect("PostgreSQL URL");
+        url.set_path(&format!("/{name}"));
+        PostgresDatabase {
+            admin_url: admin_url.to_string(),
+            name,
+            url: url.to_string(),
+        }
+    }
+}
+
+impl Drop for PostgresDatabase {
+    fn drop(&mut self) {
+        let admin_url = self.admin_url.clone();
+        let name = self.name.clone();
+        // Drop cannot await: a short-lived runtime on its own thread does the cleanup.
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            runtime.block_on(async {
+                use herald::db::ConnectionTrait;
+                if let Ok(admin) = db::connect(&admin_url).await {
+                    let _ = admin
+                        .execute_unprepared(&format!(
+                            "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+                        ))
+                        .await;
+                }
+            });
+        })
+        .join();
+    }
+}

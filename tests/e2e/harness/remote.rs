@@ -1,0 +1,487 @@
+//! `FakeRemote`: another ActivityPub server on loopback, built on activitypub_federation as
+//! an independent implementation. Its actors follow Herald's channels with Follows signed
+//! by the federation crate; its inboxes verify Herald's signatures and digests with the
+//! federation crate before recording anything; and it can be told to answer 410 or 500, or
+//! to hang.
+
+use activitypub_federation::{
+    activity_sending::SendActivityTask,
+    actix_web::inbox::receive_activity,
+    config::{Data, FederationConfig, FederationMiddleware},
+    error::Error,
+    fetch::webfinger::webfinger_resolve_actor,
+    protocol::verification::verify_domains_match,
+    traits::{ActivityHandler, Actor, Object},
+};
+use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
+use std::{
+    collections::HashMap,
+    net::TcpListener,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+use url::Url;
+
+/// How the remote's inboxes answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// Verify and record (202).
+    Accept,
+    /// 410 Gone, as for a deleted account.
+    Gone,
+    /// 500, as for a broken server.
+    Fail,
+    /// Never answer (until the client gives up).
+    Hang,
+}
+
+/// An activity the remote received and verified.
+#[derive(Clone, Debug)]
+pub struct Received {
+    /// The inbox path it arrived at (`/inbox` or `/users/NAME/inbox`).
+    pub path: String,
+    pub activity: Value,
+    /// The `keyId` of the request's signature.
+    pub key_id: String,
+    pub user_agent: String,
+}
+
+#[derive(Clone)]
+pub struct RemoteState(Arc<RemoteInner>);
+
+struct RemoteInner {
+    base: Url,
+    shared_inbox: bool,
+    users: Mutex<HashMap<String, LocalUser>>,
+    peers: Mutex<HashMap<Url, PeerActor>>,
+    received: Mutex<Vec<Received>>,
+    /// Signature keyIds of the GET requests the remote served (empty string: unsigned).
+    fetch_key_ids: Mutex<Vec<String>>,
+    mode: Mutex<Mode>,
+    /// Requests that reached an inbox, whatever the mode answered.
+    inbox_hits: Mutex<u32>,
+}
+
+/// One of the remote's own users.
+#[derive(Clone, Debug)]
+pub struct LocalUser {
+    pub id: Url,
+    pub inbox: Url,
+    pub public_key_pem: String,
+    pub private_key_pem: String,
+}
+
+pub struct FakeRemote {
+    pub state: RemoteState,
+    pub config: FederationConfig<RemoteState>,
+    pub domain: String,
+    handle: actix_web::dev::ServerHandle,
+}
+
+impl FakeRemote {
+    /// A remote with a shared inbox (Mastodon-like) or without one (GoToSocial-like).
+    pub async fn start(shared_inbox: bool) -> FakeRemote {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("address").port();
+        let domain = format!("localhost:{port}");
+        let state = RemoteState(Arc::new(RemoteInner {
+            base: Url::parse(&format!("http://{domain}/")).expect("base"),
+            shared_inbox,
+            users: Mutex::default(),
+            peers: Mutex::default(),
+            received: Mutex::default(),
+            fetch_key_ids: Mutex::default(),
+            mode: Mutex::new(Mode::Accept),
+            inbox_hits: Mutex::new(0),
+        }));
+        let config = FederationConfig::builder()
+            .domain(domain.clone())
+            .app_data(state.clone())
+            .debug(true)
+            .http_signature_compat(true)
+            .build()
+            .await
+            .expect("federation config");
+        let app_config = config.clone();
+        let server = HttpServer::new(move || {
+            App::new()
+                .wrap(FederationMiddleware::new(app_config.clone()))
+                .route("/users/{name}", web::get().to(get_user))
+                .route("/users/{name}/inbox", web::post().to(post_inbox))
+                .route("/inbox", web::post().to(post_inbox))
+        })
+        .workers(1)
+        .disable_signals()
+        .listen(listener)
+        .expect("listen")
+        .run();
+        let handle = server.handle();
+        tokio::spawn(server);
+        FakeRemote {
+            state,
+            config,
+            domain,
+            handle,
+        }
+    }
+
+    pub fn data(&self) -> Data<RemoteState> {
+        self.config.to_request_data()
+    }
+
+    /// Adds a user `name` with a fresh RSA key.
+    pub fn add_user(&self, name: &str) -> LocalUser {
+        let (public_key_pem, private_key_pem) =
+            herald::delivery::signing::generate_keypair().expect("keypair");
+        let base = &self.state.0.base;
+        let user = LocalUser {
+            id: base.join(&format!("users/{name}")).expect("id"),
+            inbox: base.join(&format!("users/{name}/inbox")).expect("inbox"),
+            public_key_pem,
+            private_key_pem,
+        };
+        self.state
+            .0
+            .users
+            .lock()
+            .expect("lock")
+            .insert(name.to_string(), user.clone());
+        user
+    }
+
+    pub fn shared_inbox(&self) -> Url {
+        self.state.0.base.join("inbox").expect("shared inbox")
+    }
+
+    pub fn set_mode(&self, mode: Mode) {
+        *self.state.0.mode.lock().expect("lock") = mode;
+    }
+
+    pub fn received(&self) -> Vec<Received> {
+        self.state.0.received.lock().expect("lock").clone()
+    }
+
+    /// Received activities of `kind` (`Create`, `Accept` …).
+    pub fn received_of(&self, kind: &str) -> Vec<Received> {
+        self.received()
+            .into_iter()
+            .filter(|r| r.activity["type"] == kind)
+            .collect()
+    }
+
+    pub fn inbox_hits(&self) -> u32 {
+        *self.state.0.inbox_hits.lock().expect("lock")
+    }
+
+    pub fn fetch_key_ids(&self) -> Vec<String> {
+        self.state.0.fetch_key_ids.lock().expect("lock").clone()
+    }
+
+    /// Resolves `acct` (`name@domain`) by WebFinger and fetches the actor, as a remote
+    /// server does when its user searches for the handle.
+    pub async fn resolve(&self, acct: &str) -> PeerActor {
+        webfinger_resolve_actor::<RemoteState, PeerActor>(acct, &self.data())
+            .await
+            .expect("WebFinger and actor fetch succeed")
+    }
+
+    /// Sends `activity` (JSON with `id` and `actor`) from `user` to `inbox`, signed by the
+    /// federation crate. The crate hides 4xx answers, so callers check effects instead.
+    pub async fn send(&self, user: &LocalUser, activity: Value, inbox: &Url) {
+        let activity: AnyActivity = serde_json::from_value(activity).expect("activity shape");
+        let data = self.data();
+        let tasks = SendActivityTask::prepare(&activity, user, vec![inbox.clone()], &data)
+            .await
+            .expect("prepare");
+        for task in tasks {
+            task.sign_and_send(&data).await.expect("sent");
+        }
+    }
+
+    /// A Follow of `actor` by `user`.
+    pub fn follow(&self, user: &LocalUser, actor: &Url) -> Value {
+        json!({
+            "@context": "https://www.w3.org/ns/activitystreams",
+            "id": self.state.0.base.join(&format!("follows/{}", uuid::Uuid::now_v7())).expect("id"),
+            "type": "Follow",
+            "actor": user.id,
+            "object": actor,
+        })
+    }
+
+    /// An Undo of `follow` by its actor.
+    pub fn undo(&self, user: &LocalUser, follow: &Value) -> Value {
+        json!({
+            "@context": "https://www.w3.org/ns/activitystreams",
+            "id": format!("{}/undo", follow["id"].as_str().expect("follow id")),
+            "type": "Undo",
+            "actor": user.id,
+            "object": follow,
+        })
+    }
+}
+
+impl Drop for FakeRemote {
+    fn drop(&mut self) {
+        let handle = self.handle.clone();
+        tokio::spawn(async move { handle.stop(false).await });
+    }
+}
+
+fn key_id(request: &HttpRequest) -> String {
+    request
+        .headers()
+        .get("Signature")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split("keyId=\"").nth(1))
+        .and_then(|v| v.split('"').next())
+        .unwrap_or_default()
+        .to_string()
+}
+
+async fn get_user(
+    name: web::Path<String>,
+    request: HttpRequest,
+    data: Data<RemoteState>,
+) -> HttpResponse {
+    data.0
+        .fetch_key_ids
+        .lock()
+        .expect("lock")
+        .push(key_id(&request));
+    let Some(user) = data
+        .0
+        .users
+        .lock()
+        .expect("lock")
+        .get(name.as_str())
+        .cloned()
+    else {
+        return HttpResponse::NotFound().finish();
+    };
+    let mut actor = json!({
+        "@context": ["https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"],
+        "id": user.id,
+        "type": "Person",
+        "preferredUsername": name.as_str(),
+        "inbox": user.inbox,
+        "publicKey": {
+            "id": format!("{}#main-key", user.id),
+            "owner": user.id,
+            "publicKeyPem": user.public_key_pem,
+        },
+    });
+    if data.0.shared_inbox {
+        actor["endpoints"] = json!({ "sharedInbox": data.0.base.join("inbox").expect("inbox") });
+    }
+    HttpResponse::Ok()
+        .content_type("application/activity+json")
+        .json(actor)
+}
+
+async fn post_inbox(
+    request: HttpRequest,
+    body: web::Bytes,
+    data: Data<RemoteState>,
+) -> HttpResponse {
+    *data.0.inbox_hits.lock().expect("lock") += 1;
+    let mode = *data.0.mode.lock().expect("lock");
+    match mode {
+        Mode::Accept => {}
+        Mode::Gone => return HttpResponse::Gone().finish(),
+        Mode::Fail => return HttpResponse::InternalServerError().finish(),
+        Mode::Hang => {
+            tokio::time::sleep(Duration::from_secs(3600)).await;
+            return HttpResponse::Ok().finish();
+        }
+    }
+    let activity: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let path = request.path().to_string();
+    let key_id = key_id(&request);
+    let user_agent = request
+        .headers()
+        .get("User-Agent")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    // The federation crate checks the Digest and the signature against the sender's
+    // actor, which it fetches from Herald, before `receive` records anything.
+    match receive_activity::<AnyActivity, PeerActor, RemoteState>(request, body, &data).await {
+        Ok(_) => {
+            data.0.received.lock().expect("lock").push(Received {
+                path,
+                activity,
+                key_id,
+                user_agent,
+            });
+            HttpResponse::Accepted().finish()
+        }
+        Err(e) => {
+            eprintln!("fake remote refused an activity: {e}");
+            HttpResponse::Unauthorized().body(e.to_string())
+        }
+    }
+}
+
+/// An actor on another server (Herald's channels, from the remote's side).
+#[derive(Clone, Debug)]
+pub struct PeerActor {
+    pub id: Url,
+    pub inbox: Url,
+    pub shared_inbox: Option<Url>,
+    pub public_key_pem: String,
+    pub json: Value,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PeerActorJson {
+    id: Url,
+    inbox: Url,
+    #[serde(default)]
+    endpoints: Option<Value>,
+    public_key: PeerKey,
+    #[serde(flatten)]
+    rest: Map<String, Value>,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PeerKey {
+    id: String,
+    owner: Url,
+    public_key_pem: String,
+}
+
+#[async_trait]
+impl Object for PeerActor {
+    type DataType = RemoteState;
+    type Kind = PeerActorJson;
+    type Error = Error;
+
+    async fn read_from_id(id: Url, data: &Data<RemoteState>) -> Result<Option<Self>, Error> {
+        Ok(data.0.peers.lock().expect("lock").get(&id).cloned())
+    }
+
+    async fn into_json(self, _data: &Data<RemoteState>) -> Result<PeerActorJson, Error> {
+        Err(Error::NotFound)
+    }
+
+    async fn verify(
+        json: &PeerActorJson,
+        expected: &Url,
+        _data: &Data<RemoteState>,
+    ) -> Result<(), Error> {
+        verify_domains_match(&json.id, expected)?;
+        if json.public_key.owner != json.id {
+            return Err(Error::Other("key owner mismatch".into()));
+        }
+        Ok(())
+    }
+
+    async fn from_json(json: PeerActorJson, data: &Data<RemoteState>) -> Result<Self, Error> {
+        let shared_inbox = json
+            .endpoints
+            .as_ref()
+            .and_then(|e| e["sharedInbox"].as_str())
+            .and_then(|s| Url::parse(s).ok());
+        let actor = PeerActor {
+            id: json.id.clone(),
+            inbox: json.inbox.clone(),
+            shared_inbox,
+            public_key_pem: json.public_key.public_key_pem.clone(),
+            json: serde_json::to_value(&json).map_err(|e| Error::Other(e.to_string()))?,
+        };
+        data.0
+            .peers
+            .lock()
+            .expect("lock")
+            .insert(actor.id.clone(), actor.clone());
+        Ok(actor)
+    }
+}
+
+impl Actor for PeerActor {
+    fn id(&self) -> Url {
+        self.id.clone()
+    }
+    fn public_key_pem(&self) -> &str {
+        &self.public_key_pem
+    }
+    fn private_key_pem(&self) -> Option<String> {
+        None
+    }
+    fn inbox(&self) -> Url {
+        self.inbox.clone()
+    }
+}
+
+#[async_trait]
+impl Object for LocalUser {
+    type DataType = RemoteState;
+    type Kind = Value;
+    type Error = Error;
+
+    async fn read_from_id(_id: Url, _data: &Data<RemoteState>) -> Result<Option<Self>, Error> {
+        Ok(None)
+    }
+    async fn into_json(self, _data: &Data<RemoteState>) -> Result<Value, Error> {
+        Err(Error::NotFound)
+    }
+    async fn verify(
+        _json: &Value,
+        _expected: &Url,
+        _data: &Data<RemoteState>,
+    ) -> Result<(), Error> {
+        Err(Error::NotFound)
+    }
+    async fn from_json(_json: Value, _data: &Data<RemoteState>) -> Result<Self, Error> {
+        Err(Error::NotFound)
+    }
+}
+
+impl Actor for LocalUser {
+    fn id(&self) -> Url {
+        self.id.clone()
+    }
+    fn public_key_pem(&self) -> &str {
+        &self.public_key_pem
+    }
+    fn private_key_pem(&self) -> Option<String> {
+        Some(self.private_key_pem.clone())
+    }
+    fn inbox(&self) -> Url {
+        self.inbox.clone()
+    }
+}
+
+/// Any activity, kept whole.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+pub struct AnyActivity {
+    id: Url,
+    actor: Url,
+    #[serde(flatten)]
+    rest: Map<String, Value>,
+}
+
+#[async_trait]
+impl ActivityHandler for AnyActivity {
+    type DataType = RemoteState;
+    type Error = Error;
+
+    fn id(&self) -> &Url {
+        &self.id
+    }
+    fn actor(&self) -> &Url {
+        &self.actor
+    }
+    async fn verify(&self, _data: &Data<RemoteState>) -> Result<(), Error> {
+        Ok(())
+    }
+    async fn receive(self, _data: &Data<RemoteState>) -> Result<(), Error> {
+        Ok(())
+    }
+}
