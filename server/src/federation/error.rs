@@ -16,6 +16,9 @@ pub enum FederationError {
     BadRequest(String),
     #[error("refused: {0}")]
     Refused(String),
+    /// The HTTP signature is missing, malformed, expired or wrong.
+    #[error("the HTTP signature does not verify: {0}")]
+    SignatureInvalid(String),
     #[error(transparent)]
     Protocol(#[from] ProtocolError),
     #[error("database error")]
@@ -54,6 +57,11 @@ impl FederationError {
             FederationError::BadRequest(_) => {
                 (StatusCode::BAD_REQUEST, "request_invalid", self.to_string())
             }
+            FederationError::SignatureInvalid(_) => (
+                StatusCode::UNAUTHORIZED,
+                "signature_invalid",
+                self.to_string(),
+            ),
             FederationError::Refused(_) => (
                 StatusCode::BAD_REQUEST,
                 "activity_refused",

@@ -485,3 +485,65 @@ impl ActivityHandler for AnyActivity {
         Ok(())
     }
 }
+
+/// How [`FakeRemote::post_signed`] spoils a request, to test refusals.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tamper {
+    /// A correct request.
+    Nothing,
+    /// Digest but no Signature header.
+    Unsigned,
+    /// Signed, but without a Digest header.
+    NoDigest,
+    /// Signed with a key that is not the actor's.
+    WrongKey,
+    /// A Digest (signed) that does not match the body.
+    WrongDigest,
+}
+
+impl FakeRemote {
+    /// POSTs `body` to `inbox` as `user`, signed with Herald's own signer (so the answer
+    /// is visible, unlike the federation crate's sender), spoiled as `tamper` says.
+    pub async fn post_signed(
+        &self,
+        user: &LocalUser,
+        inbox: &Url,
+        body: &str,
+        tamper: Tamper,
+    ) -> (u16, Value) {
+        use herald::delivery::signing;
+        let digest = if tamper == Tamper::WrongDigest {
+            signing::digest_header(b"another body")
+        } else {
+            signing::digest_header(body.as_bytes())
+        };
+        let host = match inbox.port() {
+            Some(port) => format!("{}:{port}", inbox.host_str().unwrap_or_default()),
+            None => inbox.host_str().unwrap_or_default().to_string(),
+        };
+        let date = httpdate::fmt_http_date(std::time::SystemTime::now());
+        let text = signing::signing_string("post", inbox, &host, &date, &digest);
+        let pem = if tamper == Tamper::WrongKey {
+            signing::generate_keypair().expect("keypair").1
+        } else {
+            user.private_key_pem.clone()
+        };
+        let key = openssl::pkey::PKey::private_key_from_pem(pem.as_bytes()).expect("key");
+        let signature =
+            signing::signature_header(&key, &format!("{}#main-key", user.id), &text).expect("sign");
+        let mut request = reqwest::Client::new()
+            .post(inbox.clone())
+            .header("Date", date)
+            .header("Content-Type", "application/activity+json")
+            .body(body.to_string());
+        if tamper != Tamper::NoDigest {
+            request = request.header("Digest", digest);
+        }
+        if tamper != Tamper::Unsigned {
+            request = request.header("Signature", signature);
+        }
+        let response = request.send().await.expect("Herald answers");
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+}

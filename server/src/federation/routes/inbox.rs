@@ -6,7 +6,9 @@ use crate::{
     federation::{activities::InboxActivity, error::FederationError, objects::ApubRemoteActor},
     state::HeraldState,
 };
-use activitypub_federation::{actix_web::inbox::receive_activity, config::Data};
+use activitypub_federation::{
+    actix_web::inbox::receive_activity, config::Data, error::Error as ProtocolError,
+};
 use actix_web::{web, HttpRequest, HttpResponse};
 
 pub async fn post_channel_inbox(
@@ -38,6 +40,20 @@ async fn receive(
             "the body is not JSON: {e}"
         )));
     }
-    receive_activity::<InboxActivity, ApubRemoteActor, HeraldState>(request, body, &data).await?;
-    Ok(HttpResponse::Accepted().finish())
+    if !request.headers().contains_key("Signature") {
+        return Err(FederationError::SignatureInvalid(
+            "the request has no Signature header".into(),
+        ));
+    }
+    match receive_activity::<InboxActivity, ApubRemoteActor, HeraldState>(request, body, &data)
+        .await
+    {
+        Ok(_) => Ok(HttpResponse::Accepted().finish()),
+        // The crate reports a signature it cannot check (missing headers, an expired
+        // date, a malformed key) as `Other`; in the inbox that is a signature failure.
+        Err(FederationError::Protocol(ProtocolError::Other(reason))) => {
+            Err(FederationError::SignatureInvalid(reason))
+        }
+        Err(e) => Err(e),
+    }
 }
