@@ -56,19 +56,28 @@ pub struct Herald {
 impl Herald {
     /// Connects to the database and Redis, applies migrations and loads the keys.
     pub async fn start(config: Config) -> Result<Herald, StartError> {
+        // Both are tried at once, and both failures reported together.
+        let (db, redis) = tokio::join!(
+            db::connect(config.database_url.expose()),
+            connect_redis(&config)
+        );
         let mut problems = Vec::new();
-        let db = match db::connect(config.database_url.expose()).await {
+        let db = match db {
             Ok(db) => Some(db),
             Err(e) => {
                 problems.push(Problem::new(
                     "database_url",
-                    format!("cannot connect to the database: {}", crate::error_chain(&e)),
+                    format!(
+                        "cannot connect to the database{}: {}",
+                        database_host(config.database_url.expose()),
+                        crate::error_chain(&e)
+                    ),
                 ));
                 None
             }
         };
-        let (queue, managed_redis) = match connect_redis(&config).await {
-            Ok(pair) => (Some(pair.0), pair.1),
+        let (queue, managed_redis) = match redis {
+            Ok((queue, managed)) => (Some(queue), managed),
             Err(message) => {
                 problems.push(Problem::new("redis_url", message));
                 (None, None)
@@ -179,6 +188,14 @@ pub enum ServeError {
     Worker(#[source] DeliveryError),
     #[error("{0}")]
     Stopped(String),
+}
+
+/// ` at HOST:PORT` of a database URL (without credentials), for error messages.
+fn database_host(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(url) if url.host_str().is_some() => format!(" at {}", crate::db::authority_of(&url)),
+        _ => String::new(),
+    }
 }
 
 /// Connects the configured Redis, or starts (or finds) the private one.

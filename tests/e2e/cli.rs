@@ -1,1 +1,159 @@
-// placeholder
+//! The `herald` command as an operator uses it: clear output, clear errors, exit codes.
+
+use std::{path::PathBuf, process::Command};
+
+/// The `herald` binary built next to this test binary (`cargo test --workspace` builds it).
+fn herald_bin() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe.parent().and_then(|deps| deps.parent()).unwrap();
+    let bin = dir.join("herald");
+    assert!(
+        bin.exists(),
+        "{} is missing: run `cargo build -p herald` (cargo test --workspace does)",
+        bin.display()
+    );
+    bin
+}
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn herald(dir: &tempfile::TempDir, env: &[(&str, &str)], args: &[&str]) -> Run {
+    let mut command = Command::new(herald_bin());
+    for (key, _) in std::env::vars() {
+        if key.starts_with("HERALD_") {
+            command.env_remove(key);
+        }
+    }
+    command
+        .env("HERALD_DATA_DIR", dir.path())
+        .env(
+            "HERALD_DATABASE_URL",
+            format!("sqlite://{}/herald.db?mode=rwc", dir.path().display()),
+        )
+        .env("HERALD_LOG", "warn")
+        .envs(env.iter().copied())
+        .args(args);
+    let output = command.output().unwrap();
+    Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+#[test]
+fn channels_and_tokens_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let help = herald(&dir, &[], &["--help"]);
+    assert_eq!(help.code, 0);
+    for command in ["serve", "worker", "migrate", "channel", "token"] {
+        assert!(
+            help.stdout.contains(command),
+            "{command} missing from --help"
+        );
+    }
+
+    let created = herald(
+        &dir,
+        &[],
+        &["channel", "create", "ceo", "--display-name", "The CEO"],
+    );
+    assert_eq!(created.code, 0, "{}", created.stderr);
+    assert!(
+        created.stdout.contains("@ceo@localhost:8080"),
+        "{}",
+        created.stdout
+    );
+    let again = herald(&dir, &[], &["channel", "create", "ceo"]);
+    assert_ne!(again.code, 0);
+    assert!(again.stderr.contains("already exists"), "{}", again.stderr);
+    let bad_name = herald(&dir, &[], &["channel", "create", "Bad Name"]);
+    assert_ne!(bad_name.code, 0);
+    assert!(
+        bad_name.stderr.starts_with("error: "),
+        "{}",
+        bad_name.stderr
+    );
+
+    // The token alone on stdout, so scripts can capture it.
+    let token = herald(&dir, &[], &["token", "issue", "ceo", "--expires-in", "90d"]);
+    assert_eq!(token.code, 0, "{}", token.stderr);
+    let lines: Vec<&str> = token.stdout.lines().collect();
+    assert_eq!(lines.len(), 1, "{}", token.stdout);
+    assert_eq!(lines[0].split('.').count(), 3, "a JWT: {}", lines[0]);
+    let unknown = herald(&dir, &[], &["token", "issue", "nobody"]);
+    assert_ne!(unknown.code, 0);
+    assert!(
+        unknown.stderr.contains("no channel named `nobody`"),
+        "{}",
+        unknown.stderr
+    );
+    assert!(unknown.stdout.is_empty());
+    let bad_scope = herald(&dir, &[], &["token", "issue", "ceo", "--scope", "admin"]);
+    assert_ne!(bad_scope.code, 0);
+
+    let list = herald(&dir, &[], &["token", "list", "ceo"]);
+    assert_eq!(list.code, 0);
+    let id = list
+        .stdout
+        .lines()
+        .nth(1)
+        .unwrap()
+        .split('\t')
+        .next()
+        .unwrap()
+        .to_string();
+    let revoke = herald(&dir, &[], &["token", "revoke", &id]);
+    assert_eq!(revoke.code, 0, "{}", revoke.stderr);
+    let list = herald(&dir, &[], &["token", "list", "ceo"]);
+    assert!(
+        !list.stdout.lines().nth(1).unwrap().ends_with("\t-"),
+        "revoked date shown"
+    );
+
+    let show = herald(&dir, &[], &["channel", "show", "ceo"]);
+    assert!(show.stdout.contains("The CEO") && show.stdout.contains("followers:    0"));
+    assert_eq!(herald(&dir, &[], &["channel", "delete", "ceo"]).code, 0);
+    assert_eq!(herald(&dir, &[], &["channel", "list"]).stdout, "");
+}
+
+#[test]
+fn bad_configuration_is_reported_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = herald(
+        &dir,
+        &[
+            ("HERALD_DOMAIN", "127.0.0.1"),
+            ("HERALD_DELIVERY__CONCURRENCY", "0"),
+        ],
+        &["channel", "list"],
+    );
+    assert_ne!(run.code, 0);
+    assert!(run.stderr.contains("domain:"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("delivery.concurrency:"),
+        "{}",
+        run.stderr
+    );
+
+    // Unreachable database and Redis: both named, and serve exits.
+    let run = herald(
+        &dir,
+        &[
+            ("HERALD_LISTEN", "127.0.0.1:0"),
+            (
+                "HERALD_DATABASE_URL",
+                "postgres://nobody:x@127.0.0.1:1/herald",
+            ),
+            ("HERALD_REDIS_URL", "redis://127.0.0.1:1"),
+        ],
+        &["serve"],
+    );
+    assert_ne!(run.code, 0);
+    assert!(run.stderr.contains("database_url:"), "{}", run.stderr);
+    assert!(run.stderr.contains("redis_url:"), "{}", run.stderr);
+}

@@ -1,7 +1,7 @@
 //! Actor documents: Herald's channels and instance actor (outbound), and remote actors
 //! (inbound, lenient).
 
-use super::helpers::{lenient_url, types};
+use super::helpers::{lenient_object, lenient_url, types};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -73,7 +73,7 @@ pub struct RemoteActorDoc {
     #[serde(default)]
     pub preferred_username: Option<String>,
     pub inbox: Url,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient_object")]
     pub endpoints: Option<RemoteEndpoints>,
     /// Misskey and Sharkey also put `sharedInbox` at the top level.
     #[serde(default, deserialize_with = "lenient_url")]

@@ -41,3 +41,14 @@ pub fn types<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, 
         OneOrMany::Many(many) => many,
     })
 }
+
+/// An optional object that is dropped, rather than failing the document, when it has
+/// another shape (Kroeg gives `endpoints` as an IRI instead of an object).
+pub fn lenient_object<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: serde::de::DeserializeOwned,
+{
+    let value = Option::<Value>::deserialize(deserializer)?;
+    Ok(value.and_then(|v| serde_json::from_value(v).ok()))
+}
