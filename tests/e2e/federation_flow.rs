@@ -67,6 +67,7 @@ async fn follow_post_and_undo(backend: Backend) {
     assert_eq!(actor.json["discoverable"], true);
     gts.resolve(&acct).await;
 
+    let shared_inbox: url::Url = herald.url("/inbox").parse().unwrap();
     // Follows: alice to the channel inbox, carol to the shared inbox, bob too.
     let follow_alice = mastodon.follow(&alice, &actor.id);
     mastodon
@@ -74,11 +75,7 @@ async fn follow_post_and_undo(backend: Backend) {
         .await;
     let follow_carol = mastodon.follow(&carol, &actor.id);
     mastodon
-        .send(
-            &carol,
-            follow_carol.clone(),
-            &herald.url("/inbox").parse().unwrap(),
-        )
+        .send(&carol, follow_carol.clone(), &shared_inbox)
         .await;
     let follow_bob = gts.follow(&bob, &actor.id);
     gts.send(&bob, follow_bob.clone(), &actor.inbox).await;
@@ -127,7 +124,7 @@ async fn follow_post_and_undo(backend: Backend) {
     // Herald fetched the followers' actors with GETs signed by its instance actor.
     let instance_key = herald.url("/actor#main-key");
     assert!(
-        mastodon.fetch_key_ids().iter().any(|k| *k == instance_key),
+        mastodon.fetch_key_ids().contains(&instance_key),
         "unsigned fetches: {:?}",
         mastodon.fetch_key_ids()
     );
@@ -200,11 +197,7 @@ async fn follow_post_and_undo(backend: Backend) {
         .send(&alice, mastodon.undo(&alice, &follow_alice), &actor.inbox)
         .await;
     mastodon
-        .send(
-            &carol,
-            mastodon.undo(&carol, &follow_carol),
-            &herald.url("/inbox").parse().unwrap(),
-        )
+        .send(&carol, mastodon.undo(&carol, &follow_carol), &shared_inbox)
         .await;
     eventually("the Undos remove two followers", WAIT, || async {
         (herald.follower_count(&channel).await == 1).then_some(())

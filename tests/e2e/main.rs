@@ -3,10 +3,14 @@
 //! `HERALD_TEST_DATABASE_URL` names a server), and fake remote ActivityPub servers built on
 //! activitypub_federation that verify Herald's signatures.
 
+// Test code panics on purpose: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod harness;
 
 mod api_errors;
 mod cli;
+mod delivery_outcomes;
 mod federation_flow;
 mod fixtures;
 mod inbox_errors;

@@ -2,7 +2,7 @@
 //! this process on `localhost:PORT`, with its data in a temporary directory.
 
 use herald::{
-    api::{Scope, TokenKeys},
+    api::Scope,
     app::Herald,
     config::Config,
     db::{self, Channel, ChannelName, NewChannel},
@@ -67,7 +67,7 @@ pub struct TestInstance {
     shutdown: watch::Sender<bool>,
     _serve: JoinHandle<()>,
     _postgres: Option<PostgresDatabase>,
-    pub dir: tempfile::TempDir,
+    _dir: tempfile::TempDir,
 }
 
 impl TestInstance {
@@ -120,7 +120,7 @@ impl TestInstance {
             shutdown,
             _serve: serve,
             _postgres: postgres,
-            dir,
+            _dir: dir,
         }
     }
 

@@ -152,10 +152,6 @@ impl FakeRemote {
         user
     }
 
-    pub fn shared_inbox(&self) -> Url {
-        self.state.0.base.join("inbox").expect("shared inbox")
-    }
-
     pub fn set_mode(&self, mode: Mode) {
         *self.state.0.mode.lock().expect("lock") = mode;
     }
