@@ -160,14 +160,10 @@ pub async fn get_nodeinfo(
     data: Data<HeraldState>,
 ) -> Result<HttpResponse, FederationError> {
     let version = version.into_inner();
-    let mut software = json!({ "name": "herald", "version": env!("CARGO_PKG_VERSION") });
-    match version.as_str() {
-        "2.0" => {}
-        "2.1" => {
-            software["repository"] = json!(env!("CARGO_PKG_REPOSITORY"));
-        }
-        _ => return Err(FederationError::NotFound),
+    if version != "2.0" && version != "2.1" {
+        return Err(FederationError::NotFound);
     }
+    let software = json!({ "name": "herald", "version": env!("CARGO_PKG_VERSION") });
     let channels = db::count_channels(&data.db).await?;
     let posts = db::count_posts(&data.db, None).await?;
     let body = NodeInfo {
