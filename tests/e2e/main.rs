@@ -9,8 +9,8 @@
 mod harness;
 
 mod api_errors;
-mod cli;
 mod delivery_outcomes;
+mod documents;
 mod federation_flow;
 mod fixtures;
 mod inbox_errors;

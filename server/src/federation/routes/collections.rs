@@ -94,19 +94,24 @@ pub async fn get_followers(
     }))
 }
 
+/// An empty, complete collection: channels follow no one, and pins come later.
+fn empty_collection(id: url::Url) -> HttpResponse {
+    activity_json(&OrderedCollection {
+        context: object_context(),
+        id,
+        kind: OrderedCollectionType::OrderedCollection,
+        total_items: 0,
+        first: None,
+        ordered_items: Some(Vec::new()),
+    })
+}
+
 pub async fn get_following(
     name: web::Path<String>,
     data: Data<HeraldState>,
 ) -> Result<HttpResponse, FederationError> {
     let channel = load_channel(&data, &name).await?;
-    Ok(activity_json(&OrderedCollection {
-        context: object_context(),
-        id: data.urls.following(&channel.name),
-        kind: OrderedCollectionType::OrderedCollection,
-        total_items: 0,
-        first: None,
-        ordered_items: Some(Vec::new()),
-    }))
+    Ok(empty_collection(data.urls.following(&channel.name)))
 }
 
 pub async fn get_featured(
@@ -114,12 +119,5 @@ pub async fn get_featured(
     data: Data<HeraldState>,
 ) -> Result<HttpResponse, FederationError> {
     let channel = load_channel(&data, &name).await?;
-    Ok(activity_json(&OrderedCollection {
-        context: object_context(),
-        id: data.urls.featured(&channel.name),
-        kind: OrderedCollectionType::OrderedCollection,
-        total_items: 0,
-        first: None,
-        ordered_items: Some(Vec::new()),
-    }))
+    Ok(empty_collection(data.urls.featured(&channel.name)))
 }
