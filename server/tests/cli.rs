@@ -1,18 +1,15 @@
 //! The `herald` command as an operator uses it: clear output, clear errors, exit codes.
+//!
+//! This lives beside the binary rather than in `tests/`: cargo builds a package's binary
+//! (and names it in `CARGO_BIN_EXE_herald`) only for that package's own integration tests.
+//! It runs the binary and uses none of the library, so it links fast.
 
-use std::{path::PathBuf, process::Command};
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-/// The `herald` binary built next to this test binary (`cargo test --workspace` builds it).
-fn herald_bin() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let dir = exe.parent().and_then(|deps| deps.parent()).unwrap();
-    let bin = dir.join("herald");
-    assert!(
-        bin.exists(),
-        "{} is missing: run `cargo build -p herald` (cargo test --workspace does)",
-        bin.display()
-    );
-    bin
+use std::process::Command;
+
+fn herald_bin() -> &'static str {
+    env!("CARGO_BIN_EXE_herald")
 }
 
 struct Run {
