@@ -82,9 +82,11 @@ pub struct DeliveryStatus {
     pub post_id: String,
     /// `pending` until the post has been expanded into one delivery per server, then `done`.
     pub fanout: String,
-    /// Deliveries (one per receiving server) by state: pending, delivered, retrying, failed.
+    /// Deliveries (one per receiving server) by state: pending, delivered, retrying,
+    /// failed (given up, with the reason below) and parked (the server is unreachable; sent
+    /// when it is back).
     pub counts: BTreeMap<String, u64>,
-    /// Servers whose delivery failed or is being retried.
+    /// Servers whose delivery failed, is being retried, or is parked.
     pub failures: Vec<DeliveryFailure>,
 }
 
@@ -362,15 +364,7 @@ pub async fn get_delivery(
         .await?;
     let post = load_post(&data, &channel, &id).await?;
     let activity = post.id.0;
-    let mut counts = db::delivery_counts(&data.db, activity).await?;
-    for state in [
-        db::DELIVERY_PENDING,
-        db::DELIVERY_DELIVERED,
-        db::DELIVERY_RETRYING,
-        db::DELIVERY_FAILED,
-    ] {
-        counts.entry(state.to_string()).or_insert(0);
-    }
+    let counts = db::delivery_counts(&data.db, Some(activity)).await?;
     let fanout = match db::fanout_for_activity(&data.db, activity).await {
         Ok(fanout) => fanout.state,
         Err(DbError::NotFound) => db::FANOUT_DONE.to_string(),

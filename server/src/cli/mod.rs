@@ -104,13 +104,14 @@ async fn run(cli: Cli) -> Result<(), CliError> {
 /// fetches at info level (which name readers), so it is held to warnings by default.
 fn init_logging(config: &Config) {
     let filter = tracing_subscriber::EnvFilter::try_new(format!(
-        "activitypub_federation=warn,sqlx=warn,{}",
+        "activitypub_federation=warn,sqlx=warn,sea_orm_migration=warn,{}",
         config.log
     ))
     .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .try_init();
 }
 

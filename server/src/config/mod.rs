@@ -65,6 +65,12 @@ pub struct DeliveryConfig {
     pub timeout: Duration,
     /// Attempts before a delivery becomes a dead letter.
     pub max_attempts: u32,
+    /// Deliveries in flight to one server.
+    pub per_host: usize,
+    /// How long a server must keep failing to be marked unreachable.
+    pub unreachable_after: Duration,
+    /// How often an unreachable server is probed.
+    pub probe_interval: Duration,
 }
 
 /// Which Redis carries the queue.
@@ -152,8 +158,11 @@ struct RawConfig {
 #[serde(deny_unknown_fields)]
 struct RawDelivery {
     concurrency: i64,
+    per_host: i64,
     timeout_secs: i64,
     max_attempts: i64,
+    unreachable_after_secs: i64,
+    probe_interval_secs: i64,
 }
 
 impl Config {

@@ -19,7 +19,12 @@ fn defaults_are_valid_and_match_the_documented_file() {
     assert_eq!(config.redis, RedisSetting::Managed);
     assert!(!config.debug);
     assert!(config.jwt_secret.is_none());
-    assert_eq!(config.delivery.concurrency, 64);
+    assert_eq!(config.delivery.concurrency, 1024);
+    assert_eq!(config.delivery.per_host, 4);
+    assert_eq!(
+        config.delivery.unreachable_after,
+        Duration::from_secs(86400)
+    );
     assert_eq!(config.delivery.max_attempts, 12);
 }
 

@@ -80,16 +80,24 @@ fn check_url(key: &str, raw: &str, schemes: &[&str], problems: &mut Vec<Problem>
     }
 }
 
-fn positive(key: &str, value: i64, max: i64, problems: &mut Vec<Problem>) -> Option<i64> {
-    if value < 1 || value > max {
+fn in_range(key: &str, value: i64, min: i64, max: i64, problems: &mut Vec<Problem>) -> Option<i64> {
+    if value < min || value > max {
         problems.push(Problem::new(
             key,
-            format!("must be between 1 and {max}, got {value}"),
+            format!("must be between {min} and {max}, got {value}"),
         ));
         None
     } else {
         Some(value)
     }
+}
+
+fn positive(key: &str, value: i64, max: i64, problems: &mut Vec<Problem>) -> Option<i64> {
+    in_range(key, value, 1, max, problems)
+}
+
+fn seconds(value: Option<i64>) -> Option<Duration> {
+    Some(Duration::from_secs(u64::try_from(value?).ok()?))
 }
 
 /// Validates every key, pushing one problem per bad key; returns the config when the
@@ -163,6 +171,21 @@ pub(super) fn validate(raw: RawConfig, problems: &mut Vec<Problem>) -> Option<Co
         100,
         problems,
     );
+    let per_host = positive("delivery.per_host", raw.delivery.per_host, 64, problems);
+    // Zero is allowed: tests mark a server unreachable at its third failure.
+    let unreachable_after = in_range(
+        "delivery.unreachable_after_secs",
+        raw.delivery.unreachable_after_secs,
+        0,
+        30 * 86400,
+        problems,
+    );
+    let probe_interval = positive(
+        "delivery.probe_interval_secs",
+        raw.delivery.probe_interval_secs,
+        7 * 86400,
+        problems,
+    );
 
     Some(Config {
         domain: domain?,
@@ -175,8 +198,11 @@ pub(super) fn validate(raw: RawConfig, problems: &mut Vec<Problem>) -> Option<Co
         log: raw.log,
         delivery: DeliveryConfig {
             concurrency: usize::try_from(concurrency?).ok()?,
-            timeout: Duration::from_secs(u64::try_from(timeout?).ok()?),
+            timeout: seconds(timeout)?,
             max_attempts: u32::try_from(max_attempts?).ok()?,
+            per_host: usize::try_from(per_host?).ok()?,
+            unreachable_after: seconds(unreachable_after)?,
+            probe_interval: seconds(probe_interval)?,
         },
     })
 }

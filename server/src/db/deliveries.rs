@@ -9,8 +9,8 @@ use super::{
 use chrono::{DateTime, Utc};
 use sea_orm::{
     sea_query::{Expr, OnConflict},
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, IntoActiveModel,
-    QueryFilter, QueryOrder, QuerySelect, Set,
+    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
+    QuerySelect, Set,
 };
 use std::collections::BTreeMap;
 use url::Url;
@@ -23,12 +23,33 @@ pub const DELIVERY_PENDING: &str = "pending";
 pub const DELIVERY_DELIVERED: &str = "delivered";
 pub const DELIVERY_RETRYING: &str = "retrying";
 pub const DELIVERY_FAILED: &str = "failed";
+/// Waiting for an unreachable server to come back; not retried until then.
+pub const DELIVERY_PARKED: &str = "parked";
+
+/// Every delivery state, in the order reports show them.
+pub const DELIVERY_STATES: [&str; 5] = [
+    DELIVERY_PENDING,
+    DELIVERY_DELIVERED,
+    DELIVERY_RETRYING,
+    DELIVERY_FAILED,
+    DELIVERY_PARKED,
+];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct FanoutId(pub i64);
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct DeliveryId(pub i64);
+
+/// A delivery to put in the queue, with the attempts it has had: a queue entry whose
+/// count no longer matches the record is a stale duplicate and is skipped.
+pub type QueuedDelivery = (DeliveryId, u32);
+
+fn queued(rows: Vec<(i64, i32)>) -> Vec<QueuedDelivery> {
+    rows.into_iter()
+        .map(|(id, attempts)| (DeliveryId(id), u32::try_from(attempts).unwrap_or_default()))
+        .collect()
+}
 
 #[derive(Clone, Debug)]
 pub struct Fanout {
@@ -62,6 +83,8 @@ pub struct Delivery {
     pub attempts: u32,
     pub last_status: Option<u16>,
     pub last_error: Option<String>,
+    /// When a retrying delivery is due again.
+    pub next_attempt_at: Option<DateTime<Utc>>,
 }
 
 impl From<delivery::Model> for Delivery {
@@ -75,6 +98,7 @@ impl From<delivery::Model> for Delivery {
             attempts: u32::try_from(m.attempts).unwrap_or_default(),
             last_status: m.last_status.and_then(|s| u16::try_from(s).ok()),
             last_error: m.last_error,
+            next_attempt_at: m.next_attempt_at,
         }
     }
 }
@@ -123,30 +147,31 @@ pub async fn stale_pending_deliveries(
     db: &impl ConnectionTrait,
     older_than: DateTime<Utc>,
     limit: u64,
-) -> DbResult<Vec<DeliveryId>> {
-    Ok(delivery::Entity::find()
-        .select_only()
-        .column(delivery::Column::Id)
-        .filter(delivery::Column::State.eq(DELIVERY_PENDING))
-        .filter(delivery::Column::UpdatedAt.lt(older_than))
-        .order_by_asc(delivery::Column::Id)
-        .limit(limit)
-        .into_tuple::<i64>()
-        .all(db)
-        .await?
-        .into_iter()
-        .map(DeliveryId)
-        .collect())
+) -> DbResult<Vec<QueuedDelivery>> {
+    Ok(queued(
+        delivery::Entity::find()
+            .select_only()
+            .column(delivery::Column::Id)
+            .column(delivery::Column::Attempts)
+            .filter(delivery::Column::State.eq(DELIVERY_PENDING))
+            .filter(delivery::Column::UpdatedAt.lt(older_than))
+            .order_by_asc(delivery::Column::Id)
+            .limit(limit)
+            .into_tuple::<(i64, i32)>()
+            .all(db)
+            .await?,
+    ))
 }
 
 /// Marks pending deliveries as just enqueued, so the sweeper leaves them alone for a while.
-pub async fn touch_deliveries(db: &impl ConnectionTrait, ids: &[DeliveryId]) -> DbResult<()> {
+pub async fn touch_deliveries(db: &impl ConnectionTrait, ids: &[QueuedDelivery]) -> DbResult<()> {
     if ids.is_empty() {
         return Ok(());
     }
     delivery::Entity::update_many()
         .col_expr(delivery::Column::UpdatedAt, Expr::value(Utc::now()))
-        .filter(delivery::Column::Id.is_in(ids.iter().map(|id| id.0)))
+        .filter(delivery::Column::Id.is_in(ids.iter().map(|(id, _)| id.0)))
+        .filter(delivery::Column::State.eq(DELIVERY_PENDING))
         .exec(db)
         .await?;
     Ok(())
@@ -168,7 +193,7 @@ pub async fn insert_deliveries(
     db: &impl ConnectionTrait,
     activity: Uuid,
     inboxes: &[String],
-) -> DbResult<Vec<DeliveryId>> {
+) -> DbResult<Vec<QueuedDelivery>> {
     if inboxes.is_empty() {
         return Ok(Vec::new());
     }
@@ -196,18 +221,18 @@ pub async fn insert_deliveries(
         .do_nothing()
         .exec_without_returning(db)
         .await?;
-    Ok(delivery::Entity::find()
-        .select_only()
-        .column(delivery::Column::Id)
-        .filter(delivery::Column::ActivityId.eq(activity.to_string()))
-        .filter(delivery::Column::Inbox.is_in(inboxes.iter().cloned()))
-        .filter(delivery::Column::State.eq(DELIVERY_PENDING))
-        .into_tuple::<i64>()
-        .all(db)
-        .await?
-        .into_iter()
-        .map(DeliveryId)
-        .collect())
+    Ok(queued(
+        delivery::Entity::find()
+            .select_only()
+            .column(delivery::Column::Id)
+            .column(delivery::Column::Attempts)
+            .filter(delivery::Column::ActivityId.eq(activity.to_string()))
+            .filter(delivery::Column::Inbox.is_in(inboxes.iter().cloned()))
+            .filter(delivery::Column::State.eq(DELIVERY_PENDING))
+            .into_tuple::<(i64, i32)>()
+            .all(db)
+            .await?,
+    ))
 }
 
 pub async fn delivery_by_id(db: &impl ConnectionTrait, id: DeliveryId) -> DbResult<Delivery> {
@@ -238,28 +263,138 @@ pub async fn delivery_work(db: &impl ConnectionTrait, id: DeliveryId) -> DbResul
     })
 }
 
-/// Records the outcome of one attempt: the new state, the attempt count, and the remote
-/// status and error (cleared on success).
+/// The outcome of one attempt, as recorded.
+#[derive(Clone, Debug)]
+pub struct AttemptRecord {
+    pub state: &'static str,
+    pub attempts: u32,
+    pub status: Option<u16>,
+    pub error: Option<String>,
+    /// When a retrying delivery is due again.
+    pub next_attempt_at: Option<DateTime<Utc>>,
+}
+
+/// Records the outcome of one attempt in one statement.
 pub async fn record_attempt(
     db: &impl ConnectionTrait,
     id: DeliveryId,
-    state: &str,
-    attempts: u32,
-    status: Option<u16>,
-    error: Option<String>,
+    record: AttemptRecord,
 ) -> DbResult<()> {
-    let model = delivery::Entity::find_by_id(id.0)
-        .one(db)
-        .await?
-        .ok_or(DbError::NotFound)?;
-    let mut active = model.into_active_model();
-    active.state = Set(state.to_string());
-    active.attempts = Set(i32::try_from(attempts).unwrap_or(i32::MAX));
-    active.last_status = Set(status.map(i32::from));
-    active.last_error = Set(error);
-    active.updated_at = Set(Utc::now());
-    active.update(db).await?;
+    delivery::Entity::update_many()
+        .col_expr(delivery::Column::State, Expr::value(record.state))
+        .col_expr(
+            delivery::Column::Attempts,
+            Expr::value(i32::try_from(record.attempts).unwrap_or(i32::MAX)),
+        )
+        .col_expr(
+            delivery::Column::LastStatus,
+            Expr::value(record.status.map(i32::from)),
+        )
+        .col_expr(delivery::Column::LastError, Expr::value(record.error))
+        .col_expr(
+            delivery::Column::NextAttemptAt,
+            Expr::value(record.next_attempt_at),
+        )
+        .col_expr(delivery::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(delivery::Column::Id.eq(id.0))
+        .exec(db)
+        .await?;
     Ok(())
+}
+
+/// Moves deliveries in state `from` (optionally to one server) back to pending and
+/// returns their ids, to enqueue: a revived server's parked deliveries, or dead letters
+/// an operator retries.
+pub async fn requeue_deliveries(
+    db: &impl ConnectionTrait,
+    from: &str,
+    authority: Option<&str>,
+    limit: u64,
+) -> DbResult<Vec<QueuedDelivery>> {
+    let mut query = delivery::Entity::find()
+        .select_only()
+        .column(delivery::Column::Id)
+        .column(delivery::Column::Attempts)
+        .filter(delivery::Column::State.eq(from));
+    if let Some(authority) = authority {
+        query = query.filter(delivery::Column::Authority.eq(authority));
+    }
+    let rows = queued(
+        query
+            .order_by_asc(delivery::Column::Id)
+            .limit(limit)
+            .into_tuple::<(i64, i32)>()
+            .all(db)
+            .await?,
+    );
+    if !rows.is_empty() {
+        delivery::Entity::update_many()
+            .col_expr(delivery::Column::State, Expr::value(DELIVERY_PENDING))
+            .col_expr(delivery::Column::UpdatedAt, Expr::value(Utc::now()))
+            .filter(delivery::Column::Id.is_in(rows.iter().map(|(id, _)| id.0)))
+            .filter(delivery::Column::State.eq(from))
+            .exec(db)
+            .await?;
+    }
+    Ok(rows)
+}
+
+/// One parked delivery to `authority`, to probe the server with.
+pub async fn parked_delivery(
+    db: &impl ConnectionTrait,
+    authority: &str,
+) -> DbResult<Option<QueuedDelivery>> {
+    Ok(queued(
+        delivery::Entity::find()
+            .select_only()
+            .column(delivery::Column::Id)
+            .column(delivery::Column::Attempts)
+            .filter(delivery::Column::Authority.eq(authority))
+            .filter(delivery::Column::State.eq(DELIVERY_PARKED))
+            .order_by_desc(delivery::Column::Id)
+            .into_tuple::<(i64, i32)>()
+            .one(db)
+            .await?
+            .into_iter()
+            .collect(),
+    )
+    .pop())
+}
+
+/// Deletes dead letters (failed deliveries), optionally to one server; returns how many.
+pub async fn drop_failed_deliveries(
+    db: &impl ConnectionTrait,
+    authority: Option<&str>,
+) -> DbResult<u64> {
+    let mut query =
+        delivery::Entity::delete_many().filter(delivery::Column::State.eq(DELIVERY_FAILED));
+    if let Some(authority) = authority {
+        query = query.filter(delivery::Column::Authority.eq(authority));
+    }
+    Ok(query.exec(db).await?.rows_affected)
+}
+
+/// Retrying deliveries overdue by more than `grace` at `now`: their retry was lost from
+/// Redis (the sweeper re-enqueues them).
+pub async fn overdue_retries(
+    db: &impl ConnectionTrait,
+    now: DateTime<Utc>,
+    grace: chrono::Duration,
+    limit: u64,
+) -> DbResult<Vec<QueuedDelivery>> {
+    Ok(queued(
+        delivery::Entity::find()
+            .select_only()
+            .column(delivery::Column::Id)
+            .column(delivery::Column::Attempts)
+            .filter(delivery::Column::State.eq(DELIVERY_RETRYING))
+            .filter(delivery::Column::NextAttemptAt.lt(now - grace))
+            .order_by_asc(delivery::Column::Id)
+            .limit(limit)
+            .into_tuple::<(i64, i32)>()
+            .all(db)
+            .await?,
+    ))
 }
 
 #[derive(FromQueryResult)]
@@ -268,27 +403,33 @@ struct StateCount {
     count: i64,
 }
 
-/// How many deliveries of `activity` are in each state.
+/// How many deliveries (of `activity`, or of all) are in each state; every state is
+/// present, with zero where none is.
 pub async fn delivery_counts(
     db: &impl ConnectionTrait,
-    activity: Uuid,
+    activity: Option<Uuid>,
 ) -> DbResult<BTreeMap<String, u64>> {
-    let rows = delivery::Entity::find()
+    let mut query = delivery::Entity::find()
         .select_only()
         .column(delivery::Column::State)
-        .column_as(delivery::Column::Id.count(), "count")
-        .filter(delivery::Column::ActivityId.eq(activity.to_string()))
+        .column_as(delivery::Column::Id.count(), "count");
+    if let Some(activity) = activity {
+        query = query.filter(delivery::Column::ActivityId.eq(activity.to_string()));
+    }
+    let rows = query
         .group_by(delivery::Column::State)
         .into_model::<StateCount>()
         .all(db)
         .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| (r.state, u64::try_from(r.count).unwrap_or_default()))
-        .collect())
+    let mut counts: BTreeMap<String, u64> =
+        DELIVERY_STATES.iter().map(|s| (s.to_string(), 0)).collect();
+    for row in rows {
+        counts.insert(row.state, u64::try_from(row.count).unwrap_or_default());
+    }
+    Ok(counts)
 }
 
-/// The deliveries of `activity` that failed or are retrying, for the status report.
+/// The deliveries of `activity` that failed, are retrying or are parked, for the report.
 pub async fn troubled_deliveries(
     db: &impl ConnectionTrait,
     activity: Uuid,
@@ -296,7 +437,11 @@ pub async fn troubled_deliveries(
 ) -> DbResult<Vec<Delivery>> {
     Ok(delivery::Entity::find()
         .filter(delivery::Column::ActivityId.eq(activity.to_string()))
-        .filter(delivery::Column::State.is_in([DELIVERY_FAILED, DELIVERY_RETRYING]))
+        .filter(delivery::Column::State.is_in([
+            DELIVERY_FAILED,
+            DELIVERY_RETRYING,
+            DELIVERY_PARKED,
+        ]))
         .order_by_asc(delivery::Column::Authority)
         .limit(limit)
         .all(db)
@@ -314,4 +459,21 @@ pub async fn fanout_for_activity(db: &impl ConnectionTrait, activity: Uuid) -> D
         .await?
         .ok_or(DbError::NotFound)?
         .try_into()
+}
+
+/// Sets the due time of retrying deliveries (the sweeper re-enqueued them).
+pub async fn reschedule_retries(
+    db: &impl ConnectionTrait,
+    ids: &[QueuedDelivery],
+    due: DateTime<Utc>,
+) -> DbResult<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    delivery::Entity::update_many()
+        .col_expr(delivery::Column::NextAttemptAt, Expr::value(Some(due)))
+        .filter(delivery::Column::Id.is_in(ids.iter().map(|(id, _)| id.0)))
+        .exec(db)
+        .await?;
+    Ok(())
 }

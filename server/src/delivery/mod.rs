@@ -7,15 +7,22 @@
 //! and signs with a slow RSA implementation.
 
 pub mod guard;
+mod health;
+mod maintenance;
 pub mod outcome;
 mod queue;
 mod redis_server;
+mod send;
 pub mod signing;
 mod worker;
 
-pub use queue::{Job, JobKind, Queue, QueueError, DELIVERY_STREAM, FANOUT_STREAM, RETRY_SET};
+pub use health::{revive_server, HealthError};
+pub use maintenance::SweepReport;
+pub use queue::{
+    Job, JobKind, Queue, QueueError, QueueStats, DELIVERY_STREAM, FANOUT_STREAM, RETRY_SET,
+};
 pub use redis_server::ManagedRedis;
-pub use worker::{DeliveryError, Worker};
+pub use worker::{Clock, DeliveryError, Worker};
 
 use crate::config::Config;
 

@@ -5,7 +5,7 @@
 //! Delivery is at-least-once: an entry is acknowledged only after its work is recorded,
 //! and entries a dead worker held are claimed by another (XAUTOCLAIM).
 
-use crate::db::{DeliveryId, FanoutId};
+use crate::db::{DeliveryId, FanoutId, QueuedDelivery};
 use redis::{
     aio::ConnectionManager,
     streams::{StreamAutoClaimOptions, StreamId, StreamReadOptions, StreamReadReply},
@@ -34,7 +34,12 @@ pub enum QueueError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum JobKind {
     Fanout(FanoutId),
-    Deliver { id: DeliveryId, attempts: u32 },
+    /// `probe`: sent even though its server is marked unreachable, to see if it is back.
+    Deliver {
+        id: DeliveryId,
+        attempts: u32,
+        probe: bool,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -58,6 +63,7 @@ impl Job {
             (DELIVERY_STREAM, Some(id)) => Some(JobKind::Deliver {
                 id: DeliveryId(id),
                 attempts: entry.get("attempts").unwrap_or(0),
+                probe: entry.get::<i64>("probe").unwrap_or(0) == 1,
             }),
             _ => None,
         };
@@ -129,22 +135,47 @@ impl Queue {
         Ok(())
     }
 
-    /// Enqueues many new deliveries in one round trip.
-    pub async fn enqueue_deliveries(&self, ids: &[DeliveryId]) -> Result<(), QueueError> {
-        if ids.is_empty() {
+    /// Enqueues a parked delivery as a probe of its unreachable server.
+    pub async fn enqueue_probe(&self, id: DeliveryId, attempts: u32) -> Result<(), QueueError> {
+        let mut conn = self.conn.clone();
+        let _: String = conn
+            .xadd(
+                DELIVERY_STREAM,
+                "*",
+                &[
+                    ("id", id.0),
+                    ("attempts", i64::from(attempts)),
+                    ("probe", 1),
+                ],
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// Enqueues many deliveries in one round trip.
+    pub async fn enqueue_deliveries(
+        &self,
+        deliveries: &[QueuedDelivery],
+    ) -> Result<(), QueueError> {
+        if deliveries.is_empty() {
             return Ok(());
         }
         let mut pipe = redis::pipe();
-        for id in ids {
-            pipe.xadd(DELIVERY_STREAM, "*", &[("id", id.0), ("attempts", 0)])
-                .ignore();
+        for (id, attempts) in deliveries {
+            pipe.xadd(
+                DELIVERY_STREAM,
+                "*",
+                &[("id", id.0), ("attempts", i64::from(*attempts))],
+            )
+            .ignore();
         }
         let mut conn = self.conn.clone();
         let () = pipe.query_async(&mut conn).await?;
         Ok(())
     }
 
-    /// Parks a delivery until `due` (Unix milliseconds).
+    /// Holds a delivery back until `due` (Unix milliseconds): a retry after a failure, or
+    /// a delivery deferred because its server already has its fill of requests in flight.
     pub async fn schedule_retry(
         &self,
         id: DeliveryId,
@@ -185,9 +216,14 @@ impl Queue {
     /// Takes a short-lived lock (`SET NX PX`) so one process in a fleet runs a periodic
     /// task; true when this caller holds it.
     pub async fn try_lock(&self, name: &str, ttl: Duration) -> Result<bool, QueueError> {
+        self.set_nx(&format!("herald:lock:{name}"), ttl).await
+    }
+
+    /// `SET key 1 NX PX ttl`: true when this caller set it.
+    async fn set_nx(&self, key: &str, ttl: Duration) -> Result<bool, QueueError> {
         let mut conn = self.conn.clone();
         let set: Option<String> = redis::cmd("SET")
-            .arg(format!("herald:lock:{name}"))
+            .arg(key)
             .arg("1")
             .arg("NX")
             .arg("PX")
@@ -206,6 +242,19 @@ impl Queue {
             .ignore();
         let mut conn = self.conn.clone();
         let () = pipe.query_async(&mut conn).await?;
+        Ok(())
+    }
+
+    /// Claims the right to send delivery `id` for `ttl`: false when another worker is
+    /// sending it right now (a duplicate entry), so at-least-once rarely means twice.
+    pub async fn claim_delivery(&self, id: DeliveryId, ttl: Duration) -> Result<bool, QueueError> {
+        self.set_nx(&format!("herald:sending:{}", id.0), ttl).await
+    }
+
+    /// Releases a claim once the attempt's outcome is recorded.
+    pub async fn release_delivery(&self, id: DeliveryId) -> Result<(), QueueError> {
+        let mut conn = self.conn.clone();
+        let _: i64 = conn.del(format!("herald:sending:{}", id.0)).await?;
         Ok(())
     }
 
@@ -291,5 +340,37 @@ impl Consumer {
             );
         }
         Ok(jobs)
+    }
+}
+
+/// Queue sizes, for operators.
+#[derive(Debug, Clone, Default)]
+pub struct QueueStats {
+    /// Entries in the fan-out and delivery streams not yet acknowledged or read.
+    pub fanout_length: u64,
+    pub delivery_length: u64,
+    /// Entries read by a worker and not acknowledged yet (in flight, or held by a dead worker).
+    pub in_flight: u64,
+    /// Deliveries waiting for their retry time.
+    pub retry_waiting: u64,
+}
+
+impl Queue {
+    pub async fn stats(&self) -> Result<QueueStats, QueueError> {
+        let mut conn = self.conn.clone();
+        let fanout_length: u64 = conn.xlen(FANOUT_STREAM).await?;
+        let delivery_length: u64 = conn.xlen(DELIVERY_STREAM).await?;
+        let mut in_flight = 0;
+        for stream in [FANOUT_STREAM, DELIVERY_STREAM] {
+            let reply: redis::streams::StreamPendingReply = conn.xpending(stream, GROUP).await?;
+            in_flight += reply.count() as u64;
+        }
+        let retry_waiting: u64 = conn.zcard(RETRY_SET).await?;
+        Ok(QueueStats {
+            fanout_length,
+            delivery_length,
+            in_flight,
+            retry_waiting,
+        })
     }
 }

@@ -1,48 +1,49 @@
 //! Delivery workers: read jobs from the streams, expand fan-outs into deliveries, sign and
 //! POST each delivery, record the outcome, and only then acknowledge the entry.
 //!
-//! One worker runs up to `delivery.concurrency` jobs at a time. Between reads it moves due
-//! retries into the stream, claims entries a dead worker left (XAUTOCLAIM), and sweeps the
-//! database for work that never reached Redis. [`Worker::run_once`] does one pass without
-//! waiting, so tests drive the queue to empty instead of sleeping.
+//! One worker runs up to `delivery.concurrency` jobs at a time, at most `delivery.per_host`
+//! of them to one server. Between reads it moves due retries into the stream, claims
+//! entries a dead worker left (XAUTOCLAIM), and sweeps the database for work that never
+//! reached Redis (see `maintenance`). [`Worker::run_once`] does one pass without waiting,
+//! so tests drive the queue to empty instead of sleeping.
 
 use super::{
-    guard,
+    health::{HealthError, HostHealth, MIN_FAILURES},
     outcome::{self, Outcome},
     queue::{Job, JobKind, Queue, QueueError},
-    signing::{self, KeyCache, SignError},
+    send::{self, PrepareError, Preparer},
 };
 use crate::{
     config::Config,
-    db::{self, DbError, DeliveryId, DeliveryWork, FanoutId},
-    db::{DatabaseConnection, DELIVERY_DELIVERED, DELIVERY_FAILED, DELIVERY_RETRYING},
+    db::{self, AttemptRecord, DatabaseConnection, DbError, DeliveryId, FanoutId, HealthPolicy},
+    db::{DELIVERY_DELIVERED, DELIVERY_FAILED, DELIVERY_PARKED, DELIVERY_RETRYING},
 };
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use futures::StreamExt;
 use std::{
     sync::Arc,
-    time::{Duration, Instant, SystemTime},
+    time::{Duration, Instant},
 };
 use tokio::sync::{watch, Semaphore};
 use tracing::Instrument;
-use url::Url;
 
 /// Followers' inboxes read per database page during fan-out expansion.
 const FANOUT_PAGE: u64 = 1000;
 /// How long a blocking read waits for new jobs before doing maintenance again.
 const READ_BLOCK: Duration = Duration::from_secs(1);
 /// New jobs read at most per call.
-const READ_BATCH: usize = 256;
+const READ_BATCH: usize = 512;
 /// How often entries held by dead workers are claimed.
 const CLAIM_EVERY: Duration = Duration::from_secs(30);
-/// How often the database is swept for work that never reached Redis.
-const SWEEP_EVERY: Duration = Duration::from_secs(60);
-/// Work committed this long ago and still pending is assumed lost on its way to Redis.
-const SWEEP_AGE: chrono::Duration = chrono::Duration::minutes(2);
+/// How often the database is swept for lost work and servers due for a probe.
+pub(super) const SWEEP_EVERY: Duration = Duration::from_secs(60);
 /// How long in-flight jobs may take to finish at shutdown; the rest are claimed later.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(15);
-/// The most of a remote answer's body that is read (and then discarded).
-const MAX_RESPONSE_BODY: usize = 64 * 1024;
+/// How long a delivery waits when its server already has `per_host` requests in flight.
+const HOST_BUSY_DELAY: Duration = Duration::from_millis(250);
+
+/// Where a worker gets the time: the system clock, or a test's.
+pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DeliveryError {
@@ -51,12 +52,14 @@ pub enum DeliveryError {
     #[error("database: {0}")]
     Db(#[from] DbError),
     #[error(transparent)]
-    Sign(#[from] SignError),
+    Prepare(#[from] PrepareError),
+    #[error(transparent)]
+    Health(#[from] HealthError),
     #[error("could not build the HTTP client: {0}")]
     Client(#[from] reqwest::Error),
 }
 
-struct Settings {
+pub(super) struct Settings {
     concurrency: usize,
     max_attempts: u32,
     debug: bool,
@@ -65,17 +68,19 @@ struct Settings {
     claim_idle: Duration,
 }
 
-/// A delivery worker; clones share one connection pool, key cache and settings.
+/// A delivery worker; clones share one connection pool, caches and settings.
 #[derive(Clone)]
-pub struct Worker(Arc<WorkerInner>);
+pub struct Worker(pub(super) Arc<WorkerInner>);
 
-struct WorkerInner {
-    db: DatabaseConnection,
-    queue: Queue,
+pub(super) struct WorkerInner {
+    pub(super) db: DatabaseConnection,
+    pub(super) queue: Queue,
     client: reqwest::Client,
-    keys: KeyCache,
+    preparer: Preparer,
+    pub(super) health: HostHealth,
     settings: Settings,
     name: String,
+    clock: Clock,
 }
 
 impl Worker {
@@ -84,25 +89,51 @@ impl Worker {
         db: DatabaseConnection,
         queue: Queue,
     ) -> Result<Worker, DeliveryError> {
-        let timeout = config.delivery.timeout;
-        let client = guard::http_client(config.debug, timeout, &super::user_agent(config))?;
+        Worker::with_clock(config, db, queue, Arc::new(Utc::now))
+    }
+
+    /// A worker that reads the time from `clock` (tests move it forward by days).
+    pub fn with_clock(
+        config: &Config,
+        db: DatabaseConnection,
+        queue: Queue,
+        clock: Clock,
+    ) -> Result<Worker, DeliveryError> {
+        let delivery = &config.delivery;
+        let client =
+            super::guard::http_client(config.debug, delivery.timeout, &super::user_agent(config))?;
+        let policy = HealthPolicy {
+            min_failures: MIN_FAILURES,
+            failing_for: chrono::Duration::from_std(delivery.unreachable_after).unwrap_or_default(),
+            probe_interval: chrono::Duration::from_std(delivery.probe_interval).unwrap_or_default(),
+        };
         Ok(Worker(Arc::new(WorkerInner {
             db,
             queue,
             client,
-            keys: KeyCache::default(),
+            preparer: Preparer::default(),
+            health: HostHealth::new(delivery.per_host, policy),
             settings: Settings {
-                concurrency: config.delivery.concurrency,
-                max_attempts: config.delivery.max_attempts,
+                concurrency: delivery.concurrency,
+                max_attempts: delivery.max_attempts,
                 debug: config.debug,
-                claim_idle: timeout * 3 + Duration::from_secs(30),
+                claim_idle: delivery.timeout * 3 + Duration::from_secs(30),
             },
             name: format!(
                 "worker-{}-{}",
                 std::process::id(),
                 uuid::Uuid::now_v7().simple()
             ),
+            clock,
         })))
+    }
+
+    pub(super) fn now(&self) -> DateTime<Utc> {
+        (self.0.clock)()
+    }
+
+    fn now_millis(&self) -> i64 {
+        self.now().timestamp_millis()
     }
 
     /// Runs until `shutdown` turns true (or its sender is dropped), then lets in-flight
@@ -118,7 +149,7 @@ impl Worker {
             if *shutdown.borrow() {
                 break;
             }
-            if let Err(e) = self.0.queue.move_due_retries(now_millis()).await {
+            if let Err(e) = self.0.queue.move_due_retries(self.now_millis()).await {
                 tracing::warn!(error = %e, "could not move due retries");
             }
             let mut jobs = Vec::new();
@@ -182,12 +213,12 @@ impl Worker {
     /// One pass without waiting: move due retries, claim stale entries, read what is
     /// queued, and handle all of it. Returns how many jobs were handled.
     pub async fn run_once(&self) -> Result<usize, DeliveryError> {
-        self.0.queue.move_due_retries(now_millis()).await?;
+        self.0.queue.move_due_retries(self.now_millis()).await?;
         let mut consumer = self.0.queue.consumer(&self.0.name, Duration::ZERO).await?;
         let mut jobs = consumer
             .claim_stale(self.0.settings.claim_idle, 100)
             .await?;
-        jobs.extend(consumer.read(1000, None).await?);
+        jobs.extend(consumer.read(10_000, None).await?);
         let handled = jobs.len();
         futures::stream::iter(jobs)
             .for_each_concurrent(self.0.settings.concurrency, |job| self.process(job))
@@ -207,42 +238,16 @@ impl Worker {
         }
     }
 
-    /// Re-enqueues fan-outs and deliveries committed a while ago but still pending: the
-    /// process died between commit and enqueue, or Redis lost them. One process in a
-    /// fleet sweeps at a time.
-    pub async fn sweep(&self) -> Result<usize, DeliveryError> {
-        let queue = &self.0.queue;
-        if !queue
-            .try_lock("sweep", SWEEP_EVERY - Duration::from_secs(5))
-            .await?
-        {
-            return Ok(0);
-        }
-        let older_than = Utc::now() - SWEEP_AGE;
-        let fanouts = db::stale_pending_fanouts(&self.0.db, older_than, 1000).await?;
-        for id in &fanouts {
-            queue.enqueue_fanout(*id).await?;
-        }
-        let deliveries = db::stale_pending_deliveries(&self.0.db, older_than, 10_000).await?;
-        db::touch_deliveries(&self.0.db, &deliveries).await?;
-        queue.enqueue_deliveries(&deliveries).await?;
-        let swept = fanouts.len() + deliveries.len();
-        if swept > 0 {
-            tracing::info!(
-                fanouts = fanouts.len(),
-                deliveries = deliveries.len(),
-                "re-enqueued lost work"
-            );
-        }
-        Ok(swept)
-    }
-
     /// Handles a job and acknowledges it once its result is recorded. A job that fails
     /// for a local reason (database down) stays unacknowledged and is claimed again.
     async fn process(&self, job: Job) {
         let result = match job.kind {
             Some(JobKind::Fanout(id)) => self.expand(id).await,
-            Some(JobKind::Deliver { id, attempts }) => self.deliver(id, attempts).await,
+            Some(JobKind::Deliver {
+                id,
+                attempts,
+                probe,
+            }) => self.deliver(id, attempts, probe).await,
             None => {
                 tracing::warn!(stream = job.stream, "dropping a malformed queue entry");
                 Ok(())
@@ -282,8 +287,8 @@ impl Worker {
             let Some(last) = page.last().cloned() else {
                 break;
             };
-            let ids = db::insert_deliveries(db, activity.id, &page).await?;
-            self.0.queue.enqueue_deliveries(&ids).await?;
+            let queued = db::insert_deliveries(db, activity.id, &page).await?;
+            self.0.queue.enqueue_deliveries(&queued).await?;
             inboxes += page.len();
             if (page.len() as u64) < FANOUT_PAGE {
                 break;
@@ -295,175 +300,175 @@ impl Worker {
         Ok(())
     }
 
-    /// Sends one delivery and records what came of it.
-    async fn deliver(&self, id: DeliveryId, _queued_attempts: u32) -> Result<(), DeliveryError> {
+    /// Sends one delivery (unless it is a stale duplicate, or its server is unreachable
+    /// or busy) and records what came of it.
+    async fn deliver(
+        &self,
+        id: DeliveryId,
+        queued_attempts: u32,
+        probe: bool,
+    ) -> Result<(), DeliveryError> {
         let db = &self.0.db;
-        let work = match db::delivery_work(db, id).await {
-            Ok(work) => work,
+        let delivery = match db::delivery_by_id(db, id).await {
+            Ok(delivery) => delivery,
             Err(DbError::NotFound) => return Ok(()),
             Err(e) => return Err(e.into()),
         };
-        let state = work.delivery.state.as_str();
-        if state == DELIVERY_DELIVERED || state == DELIVERY_FAILED {
-            // A duplicate entry (at-least-once): the work is already done.
+        let state = delivery.state.as_str();
+        let done = state == DELIVERY_DELIVERED || state == DELIVERY_FAILED;
+        if done || (state == DELIVERY_PARKED && !probe) || delivery.attempts != queued_attempts {
+            // A duplicate or outdated entry (at-least-once): nothing to do.
             return Ok(());
         }
-        let attempt = work.delivery.attempts + 1;
-        let span = tracing::info_span!("deliver", server = %work.delivery.authority, attempt);
-        let outcome = self.send(&work).instrument(span.clone()).await;
+        let authority = delivery.authority.clone();
+        let attempts = delivery.attempts;
+        if !probe && self.0.health.is_unreachable(db, &authority).await? {
+            return self
+                .record(
+                    id,
+                    DELIVERY_PARKED,
+                    attempts,
+                    None,
+                    Some("the server is unreachable".into()),
+                    None,
+                )
+                .await;
+        }
+        let Some(_host_slot) = self.0.health.try_permit(&authority) else {
+            let due = self.now_millis() + i64::try_from(HOST_BUSY_DELAY.as_millis()).unwrap_or(0);
+            self.0.queue.schedule_retry(id, attempts, due).await?;
+            return Ok(());
+        };
+        if !self
+            .0
+            .queue
+            .claim_delivery(id, self.0.settings.claim_idle)
+            .await?
+        {
+            return Ok(());
+        }
+        let result = self.attempt(&delivery).await;
+        self.0.queue.release_delivery(id).await?;
+        result
+    }
+
+    async fn attempt(&self, delivery: &db::Delivery) -> Result<(), DeliveryError> {
+        let db = &self.0.db;
+        let id = delivery.id;
+        let authority = delivery.authority.as_str();
+        let prepared = self.0.preparer.get(db, delivery.activity_id).await?;
+        let attempt = delivery.attempts + 1;
+        let span = tracing::info_span!("deliver", server = %authority, attempt);
+        let outcome = send::send(
+            &self.0.client,
+            self.0.settings.debug,
+            &prepared,
+            &delivery.inbox,
+        )
+        .instrument(span.clone())
+        .await;
         let _entered = span.enter();
-        let max = self.0.settings.max_attempts;
+        let answered = matches!(
+            outcome,
+            Outcome::Delivered(_)
+                | Outcome::Gone
+                | Outcome::Rejected {
+                    status: Some(_),
+                    ..
+                }
+        );
+        if answered {
+            self.0.health.success(db, &self.0.queue, authority).await?;
+        }
         match outcome {
             Outcome::Delivered(status) => {
                 tracing::debug!(status, "delivered");
-                db::record_attempt(db, id, DELIVERY_DELIVERED, attempt, Some(status), None).await?;
+                self.record(id, DELIVERY_DELIVERED, attempt, Some(status), None, None)
+                    .await
             }
             Outcome::Gone => {
-                let removed = db::remove_followers_with_inbox(
-                    db,
-                    work.activity.channel_id,
-                    &work.delivery.inbox,
-                )
-                .await?;
+                let removed =
+                    db::remove_followers_with_inbox(db, prepared.channel_id, &delivery.inbox)
+                        .await?;
                 tracing::info!(removed, "inbox is gone (410)");
-                db::record_attempt(
-                    db,
+                self.record(
                     id,
                     DELIVERY_FAILED,
                     attempt,
                     Some(410),
                     Some("410 Gone".into()),
+                    None,
                 )
-                .await?;
+                .await
             }
             Outcome::Rejected { status, reason } => {
                 tracing::info!(%reason, "delivery rejected");
-                db::record_attempt(db, id, DELIVERY_FAILED, attempt, status, Some(reason)).await?;
+                self.record(id, DELIVERY_FAILED, attempt, status, Some(reason), None)
+                    .await
             }
             Outcome::Retry {
                 status,
                 reason,
                 after,
-            } if attempt < max => {
+            } => {
+                let now = self.now();
+                let server = self.0.health.failure(db, authority, &reason, now).await?;
+                if server.unreachable {
+                    tracing::info!(%reason, "server unreachable: delivery parked");
+                    return self
+                        .record(id, DELIVERY_PARKED, attempt, status, Some(reason), None)
+                        .await;
+                }
+                if attempt >= self.0.settings.max_attempts {
+                    tracing::info!(%reason, "giving up after the last attempt");
+                    let reason = format!("gave up after {attempt} attempts; last: {reason}");
+                    return self
+                        .record(id, DELIVERY_FAILED, attempt, status, Some(reason), None)
+                        .await;
+                }
                 let wait =
                     after.unwrap_or_else(|| outcome::backoff(attempt, &mut rand::thread_rng()));
+                let due = now + chrono::Duration::from_std(wait).unwrap_or_default();
                 tracing::debug!(%reason, wait_secs = wait.as_secs(), "delivery will be retried");
-                db::record_attempt(db, id, DELIVERY_RETRYING, attempt, status, Some(reason))
+                self.record(
+                    id,
+                    DELIVERY_RETRYING,
+                    attempt,
+                    status,
+                    Some(reason),
+                    Some(due),
+                )
+                .await?;
+                self.0
+                    .queue
+                    .schedule_retry(id, attempt, due.timestamp_millis())
                     .await?;
-                let due = now_millis() + i64::try_from(wait.as_millis()).unwrap_or(i64::MAX / 2);
-                self.0.queue.schedule_retry(id, attempt, due).await?;
-            }
-            Outcome::Retry { status, reason, .. } => {
-                tracing::info!(%reason, "giving up after the last attempt");
-                let reason = format!("gave up after {attempt} attempts; last: {reason}");
-                db::record_attempt(db, id, DELIVERY_FAILED, attempt, status, Some(reason)).await?;
+                Ok(())
             }
         }
+    }
+
+    async fn record(
+        &self,
+        id: DeliveryId,
+        state: &'static str,
+        attempts: u32,
+        status: Option<u16>,
+        error: Option<String>,
+        next_attempt_at: Option<DateTime<Utc>>,
+    ) -> Result<(), DeliveryError> {
+        db::record_attempt(
+            &self.0.db,
+            id,
+            AttemptRecord {
+                state,
+                attempts,
+                status,
+                error,
+                next_attempt_at,
+            },
+        )
+        .await?;
         Ok(())
     }
-
-    /// One signed POST of the activity to the inbox.
-    async fn send(&self, work: &DeliveryWork) -> Outcome {
-        let url = match Url::parse(&work.delivery.inbox) {
-            Ok(url) => url,
-            Err(e) => {
-                return Outcome::Rejected {
-                    status: None,
-                    reason: format!("invalid inbox URL: {e}"),
-                }
-            }
-        };
-        if let Err(refusal) = guard::check_url(&url, self.0.settings.debug) {
-            return Outcome::Rejected {
-                status: None,
-                reason: format!("refused: {refusal}"),
-            };
-        }
-        let request = match self.signed_request(work, &url) {
-            Ok(request) => request,
-            Err(e) => {
-                return Outcome::Rejected {
-                    status: None,
-                    reason: format!("could not sign: {e}"),
-                }
-            }
-        };
-        match request.send().await {
-            Ok(mut response) => {
-                let status = response.status().as_u16();
-                let retry_after = response
-                    .headers()
-                    .get(reqwest::header::RETRY_AFTER)
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(|v| outcome::parse_retry_after(v, SystemTime::now()));
-                // Read (a bounded part of) the body so the connection can be reused.
-                let mut read = 0;
-                while let Ok(Some(chunk)) = response.chunk().await {
-                    read += chunk.len();
-                    if read > MAX_RESPONSE_BODY {
-                        break;
-                    }
-                }
-                outcome::classify(status, retry_after)
-            }
-            Err(e) if guard::is_refusal(&e) => Outcome::Rejected {
-                status: None,
-                reason: "refused: the host has no public address".into(),
-            },
-            Err(e) => Outcome::Retry {
-                status: None,
-                reason: if e.is_timeout() {
-                    "timed out".into()
-                } else if e.is_connect() {
-                    "could not connect".into()
-                } else {
-                    format!("network error: {e}")
-                },
-                after: None,
-            },
-        }
-    }
-
-    fn signed_request(
-        &self,
-        work: &DeliveryWork,
-        url: &Url,
-    ) -> Result<reqwest::RequestBuilder, DeliveryError> {
-        let body = work.activity.payload.clone().into_bytes();
-        let key = self.0.keys.get(&work.channel.private_key_pem)?;
-        let key_id = format!(
-            "{}#main-key",
-            actor_of(&work.activity.payload).unwrap_or_default()
-        );
-        let host = db::authority_of(url);
-        let date = httpdate::fmt_http_date(SystemTime::now());
-        let digest = signing::digest_header(&body);
-        let text = signing::signing_string("post", url, &host, &date, &digest);
-        let signature = signing::signature_header(&key, &key_id, &text)?;
-        Ok(self
-            .0
-            .client
-            .post(url.clone())
-            .header(reqwest::header::HOST, host)
-            .header(reqwest::header::DATE, date)
-            .header("Digest", digest)
-            .header(reqwest::header::CONTENT_TYPE, super::ACTIVITY_CONTENT_TYPE)
-            .header("Signature", signature)
-            .body(body))
-    }
-}
-
-/// The `actor` of an activity's JSON: the channel whose key signs it.
-fn actor_of(payload: &str) -> Option<String> {
-    #[derive(serde::Deserialize)]
-    struct ActorField {
-        actor: String,
-    }
-    serde_json::from_str::<ActorField>(payload)
-        .ok()
-        .map(|a| a.actor)
-}
-
-fn now_millis() -> i64 {
-    Utc::now().timestamp_millis()
 }

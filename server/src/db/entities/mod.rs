@@ -5,6 +5,7 @@ pub mod channel;
 pub mod delivery;
 pub mod fanout;
 pub mod follower;
+pub mod instance;
 pub mod post;
 pub mod remote_actor;
 pub mod setting;

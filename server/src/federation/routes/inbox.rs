@@ -3,6 +3,7 @@
 
 use super::actors::load_channel;
 use crate::{
+    delivery::revive_server,
     federation::{activities::InboxActivity, error::FederationError, objects::ApubRemoteActor},
     state::HeraldState,
 };
@@ -10,6 +11,15 @@ use activitypub_federation::{
     actix_web::inbox::receive_activity, config::Data, error::Error as ProtocolError,
 };
 use actix_web::{web, HttpRequest, HttpResponse};
+
+/// The server (authority) of an activity's `actor`, given as an IRI or inline.
+fn sender_authority(json: &serde_json::Value) -> Option<String> {
+    let actor = &json["actor"];
+    let id = actor.as_str().or_else(|| actor["id"].as_str())?;
+    url::Url::parse(id)
+        .ok()
+        .map(|url| crate::db::authority_of(&url))
+}
 
 pub async fn post_channel_inbox(
     name: web::Path<String>,
@@ -35,11 +45,9 @@ async fn receive(
     data: Data<HeraldState>,
 ) -> Result<HttpResponse, FederationError> {
     // Malformed JSON is the sender's mistake whatever its signature: say so plainly.
-    if let Err(e) = serde_json::from_slice::<serde_json::Value>(&body) {
-        return Err(FederationError::BadRequest(format!(
-            "the body is not JSON: {e}"
-        )));
-    }
+    let json = serde_json::from_slice::<serde_json::Value>(&body)
+        .map_err(|e| FederationError::BadRequest(format!("the body is not JSON: {e}")))?;
+    let sender = sender_authority(&json);
     if !request.headers().contains_key("Signature") {
         return Err(FederationError::SignatureInvalid(
             "the request has no Signature header".into(),
@@ -48,7 +56,16 @@ async fn receive(
     match receive_activity::<InboxActivity, ApubRemoteActor, HeraldState>(request, body, &data)
         .await
     {
-        Ok(_) => Ok(HttpResponse::Accepted().finish()),
+        Ok(_) => {
+            // A server that sends a verified activity is up: if it was marked unreachable,
+            // its parked deliveries go out again.
+            if let Some(authority) = sender {
+                if let Err(e) = revive_server(&data.db, &data.queue, &authority).await {
+                    tracing::warn!(error = %crate::error_chain(&e), "could not revive a server");
+                }
+            }
+            Ok(HttpResponse::Accepted().finish())
+        }
         // The crate reports a signature it cannot check (missing headers, an expired
         // date, a malformed key) as `Other`; in the inbox that is a signature failure.
         Err(FederationError::Protocol(ProtocolError::Other(reason))) => {
