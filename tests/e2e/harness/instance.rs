@@ -47,6 +47,10 @@ pub struct Options {
     pub debug: bool,
     /// Run a delivery worker inside the server, as `herald serve` does.
     pub workers: bool,
+    /// `delivery.max_attempts`.
+    pub max_attempts: u32,
+    /// `delivery.unreachable_after_secs`.
+    pub unreachable_after_secs: u64,
 }
 
 impl Default for Options {
@@ -55,6 +59,8 @@ impl Default for Options {
             backend: Backend::Sqlite,
             debug: true,
             workers: true,
+            max_attempts: 12,
+            unreachable_after_secs: 86400,
         }
     }
 }
@@ -100,6 +106,14 @@ impl TestInstance {
                 ("HERALD_DATABASE_URL", database_url),
                 ("HERALD_DEBUG", options.debug.to_string()),
                 ("HERALD_DELIVERY__TIMEOUT_SECS", "3".to_string()),
+                (
+                    "HERALD_DELIVERY__MAX_ATTEMPTS",
+                    options.max_attempts.to_string(),
+                ),
+                (
+                    "HERALD_DELIVERY__UNREACHABLE_AFTER_SECS",
+                    options.unreachable_after_secs.to_string(),
+                ),
             ]
             .map(|(k, v)| (k.to_string(), v)),
         )
@@ -135,6 +149,19 @@ impl TestInstance {
     /// A worker to drive the queue by hand (`run_once`, `drain`).
     pub fn worker(&self) -> Worker {
         self.herald.worker().expect("worker")
+    }
+
+    /// A worker whose clock is the system's plus what `offset` holds, so a test can move
+    /// time forward by days.
+    pub fn worker_with_clock(&self, offset: Arc<std::sync::Mutex<chrono::Duration>>) -> Worker {
+        let state = self.state();
+        Worker::with_clock(
+            &state.config,
+            state.db.clone(),
+            state.queue.clone(),
+            Arc::new(move || chrono::Utc::now() + *offset.lock().expect("clock")),
+        )
+        .expect("worker")
     }
 
     pub async fn create_channel(&self, name: &str) -> Channel {

@@ -36,6 +36,10 @@ pub enum Mode {
     Fail,
     /// Never answer (until the client gives up).
     Hang,
+    /// Answer this status (403, 429 …) without looking at the request.
+    Status(u16),
+    /// 429 Too Many Requests with `Retry-After: SECONDS`.
+    RetryAfter(u64),
 }
 
 /// An activity the remote received and verified.
@@ -292,6 +296,15 @@ async fn post_inbox(
         Mode::Hang => {
             tokio::time::sleep(Duration::from_secs(3600)).await;
             return HttpResponse::Ok().finish();
+        }
+        Mode::Status(status) => {
+            let status = actix_web::http::StatusCode::from_u16(status).expect("status");
+            return HttpResponse::build(status).finish();
+        }
+        Mode::RetryAfter(seconds) => {
+            return HttpResponse::TooManyRequests()
+                .insert_header(("Retry-After", seconds.to_string()))
+                .finish();
         }
     }
     let activity: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
