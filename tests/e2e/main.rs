@@ -15,4 +15,5 @@ mod federation_flow;
 mod fixtures;
 mod inbox_errors;
 mod migrations;
+mod processes;
 mod production_mode;

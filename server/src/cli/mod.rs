@@ -2,6 +2,7 @@
 //! Errors go to stderr with their causes and a non-zero exit status; results to stdout.
 
 mod channel;
+mod deliveries;
 mod migrate;
 mod serve;
 mod token;
@@ -47,6 +48,9 @@ enum Command {
     /// Issue, list and revoke API tokens.
     #[command(subcommand)]
     Token(token::TokenCommand),
+    /// Inspect the delivery queue; retry or drop dead letters; revive a server.
+    #[command(subcommand)]
+    Deliveries(deliveries::DeliveriesCommand),
 }
 
 /// A command's failure: printed as `error: …` with its causes.
@@ -97,6 +101,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Migrate => migrate::migrate(config).await,
         Command::Channel(command) => channel::run(config, command).await,
         Command::Token(command) => token::run(config, command).await,
+        Command::Deliveries(command) => deliveries::run(config, command).await,
     }
 }
 

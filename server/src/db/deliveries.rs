@@ -303,13 +303,14 @@ pub async fn record_attempt(
 }
 
 /// Moves deliveries in state `from` (optionally to one server) back to pending and
-/// returns their ids, to enqueue: a revived server's parked deliveries, or dead letters
-/// an operator retries.
+/// returns them, to enqueue: a revived server's parked deliveries (which keep their
+/// attempts), or dead letters an operator retries (`restart`: attempts begin again).
 pub async fn requeue_deliveries(
     db: &impl ConnectionTrait,
     from: &str,
     authority: Option<&str>,
     limit: u64,
+    restart: bool,
 ) -> DbResult<Vec<QueuedDelivery>> {
     let mut query = delivery::Entity::find()
         .select_only()
@@ -327,16 +328,34 @@ pub async fn requeue_deliveries(
             .all(db)
             .await?,
     );
-    if !rows.is_empty() {
-        delivery::Entity::update_many()
-            .col_expr(delivery::Column::State, Expr::value(DELIVERY_PENDING))
-            .col_expr(delivery::Column::UpdatedAt, Expr::value(Utc::now()))
-            .filter(delivery::Column::Id.is_in(rows.iter().map(|(id, _)| id.0)))
-            .filter(delivery::Column::State.eq(from))
-            .exec(db)
-            .await?;
+    if rows.is_empty() {
+        return Ok(rows);
     }
-    Ok(rows)
+    let mut update = delivery::Entity::update_many()
+        .col_expr(delivery::Column::State, Expr::value(DELIVERY_PENDING))
+        .col_expr(delivery::Column::UpdatedAt, Expr::value(Utc::now()));
+    if restart {
+        update = update
+            .col_expr(delivery::Column::Attempts, Expr::value(0))
+            .col_expr(
+                delivery::Column::LastError,
+                Expr::value(Option::<String>::None),
+            )
+            .col_expr(
+                delivery::Column::LastStatus,
+                Expr::value(Option::<i32>::None),
+            );
+    }
+    update
+        .filter(delivery::Column::Id.is_in(rows.iter().map(|(id, _)| id.0)))
+        .filter(delivery::Column::State.eq(from))
+        .exec(db)
+        .await?;
+    Ok(if restart {
+        rows.into_iter().map(|(id, _)| (id, 0)).collect()
+    } else {
+        rows
+    })
 }
 
 /// One parked delivery to `authority`, to probe the server with.

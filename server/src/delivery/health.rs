@@ -153,7 +153,7 @@ pub async fn revive_server(
     }
     let mut revived = 0;
     loop {
-        let ids = db::requeue_deliveries(db, DELIVERY_PARKED, Some(authority), 1000).await?;
+        let ids = db::requeue_deliveries(db, DELIVERY_PARKED, Some(authority), 1000, false).await?;
         if ids.is_empty() {
             break;
         }

@@ -33,7 +33,7 @@ const FANOUT_PAGE: u64 = 1000;
 const READ_BLOCK: Duration = Duration::from_secs(1);
 /// New jobs read at most per call.
 const READ_BATCH: usize = 512;
-/// How often entries held by dead workers are claimed.
+/// How often entries held by dead workers are claimed (or every `claim_idle`, if shorter).
 const CLAIM_EVERY: Duration = Duration::from_secs(30);
 /// How often the database is swept for lost work and servers due for a probe.
 pub(super) const SWEEP_EVERY: Duration = Duration::from_secs(60);
@@ -64,7 +64,8 @@ pub(super) struct Settings {
     max_attempts: u32,
     debug: bool,
     /// Entries unacknowledged for this long are claimed from the worker that took them:
-    /// longer than the slowest legitimate attempt, so a live job is not run twice.
+    /// twice the request timeout and then some, longer than the slowest legitimate
+    /// attempt (a request plus a few database writes), so a live job is not run twice.
     claim_idle: Duration,
 }
 
@@ -117,7 +118,7 @@ impl Worker {
                 concurrency: delivery.concurrency,
                 max_attempts: delivery.max_attempts,
                 debug: config.debug,
-                claim_idle: delivery.timeout * 3 + Duration::from_secs(30),
+                claim_idle: delivery.timeout * 2 + Duration::from_secs(2),
             },
             name: format!(
                 "worker-{}-{}",
@@ -153,7 +154,7 @@ impl Worker {
                 tracing::warn!(error = %e, "could not move due retries");
             }
             let mut jobs = Vec::new();
-            if last_claim.elapsed() >= CLAIM_EVERY {
+            if last_claim.elapsed() >= CLAIM_EVERY.min(self.0.settings.claim_idle) {
                 last_claim = Instant::now();
                 match consumer.claim_stale(self.0.settings.claim_idle, 100).await {
                     Ok(claimed) => jobs.extend(claimed),

@@ -67,6 +67,9 @@ impl Default for Options {
 
 pub struct TestInstance {
     pub herald: Arc<Herald>,
+    /// The configuration as `HERALD_*` variables, for `herald-e2e` processes that share
+    /// this instance's database and Redis.
+    pub env: Vec<(String, String)>,
     pub domain: String,
     pub base: String,
     pub client: reqwest::Client,
@@ -97,27 +100,25 @@ impl TestInstance {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let port = listener.local_addr().expect("address").port();
         let domain = format!("localhost:{port}");
-        let config = Config::from_sources(
-            None,
-            [
-                ("HERALD_DOMAIN", domain.clone()),
-                ("HERALD_LISTEN", format!("127.0.0.1:{port}")),
-                ("HERALD_DATA_DIR", dir.path().display().to_string()),
-                ("HERALD_DATABASE_URL", database_url),
-                ("HERALD_DEBUG", options.debug.to_string()),
-                ("HERALD_DELIVERY__TIMEOUT_SECS", "3".to_string()),
-                (
-                    "HERALD_DELIVERY__MAX_ATTEMPTS",
-                    options.max_attempts.to_string(),
-                ),
-                (
-                    "HERALD_DELIVERY__UNREACHABLE_AFTER_SECS",
-                    options.unreachable_after_secs.to_string(),
-                ),
-            ]
-            .map(|(k, v)| (k.to_string(), v)),
-        )
-        .expect("test config");
+        let env: Vec<(String, String)> = [
+            ("HERALD_DOMAIN", domain.clone()),
+            ("HERALD_LISTEN", format!("127.0.0.1:{port}")),
+            ("HERALD_DATA_DIR", dir.path().display().to_string()),
+            ("HERALD_DATABASE_URL", database_url),
+            ("HERALD_DEBUG", options.debug.to_string()),
+            ("HERALD_DELIVERY__TIMEOUT_SECS", "3".to_string()),
+            (
+                "HERALD_DELIVERY__MAX_ATTEMPTS",
+                options.max_attempts.to_string(),
+            ),
+            (
+                "HERALD_DELIVERY__UNREACHABLE_AFTER_SECS",
+                options.unreachable_after_secs.to_string(),
+            ),
+        ]
+        .map(|(k, v)| (k.to_string(), v))
+        .to_vec();
+        let config = Config::from_sources(None, env.clone()).expect("test config");
         let herald = Arc::new(Herald::start(config).await.expect("Herald starts"));
         let (shutdown, rx) = watch::channel(false);
         let serving = herald.clone();
@@ -128,6 +129,7 @@ impl TestInstance {
         });
         TestInstance {
             herald,
+            env,
             base: format!("http://{domain}"),
             domain,
             client: reqwest::Client::new(),
@@ -149,6 +151,44 @@ impl TestInstance {
     /// A worker to drive the queue by hand (`run_once`, `drain`).
     pub fn worker(&self) -> Worker {
         self.herald.worker().expect("worker")
+    }
+
+    /// Runs `herald ARGS` (the test crate's build of it) on this instance's database and
+    /// Redis, with `extra` variables; returns the child process.
+    pub fn spawn_herald(&self, args: &[&str], extra: &[(&str, &str)]) -> std::process::Child {
+        self.herald_command(args, extra)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("herald-e2e starts")
+    }
+
+    /// Runs `herald ARGS` to completion; returns (exit code, stdout, stderr).
+    pub fn run_herald(&self, args: &[&str]) -> (i32, String, String) {
+        let output = self
+            .herald_command(args, &[])
+            .output()
+            .expect("herald-e2e runs");
+        (
+            output.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    }
+
+    fn herald_command(&self, args: &[&str], extra: &[(&str, &str)]) -> std::process::Command {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_herald-e2e"));
+        for (key, _) in std::env::vars() {
+            if key.starts_with("HERALD_") {
+                command.env_remove(key);
+            }
+        }
+        command
+            .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .env("HERALD_LOG", "warn")
+            .envs(extra.iter().copied())
+            .args(args);
+        command
     }
 
     /// A worker whose clock is the system's plus what `offset` holds, so a test can move
