@@ -1,6 +1,7 @@
 //! The `herald` command: a file per subcommand, each thin, calling the modules it needs.
 //! Errors go to stderr with their causes and a non-zero exit status; results to stdout.
 
+mod bench;
 mod channel;
 mod deliveries;
 mod migrate;
@@ -51,6 +52,9 @@ enum Command {
     /// Inspect the delivery queue; retry or drop dead letters; revive a server.
     #[command(subcommand)]
     Deliveries(deliveries::DeliveriesCommand),
+    /// Benchmarks of the delivery engine; each prints its figures, the last line JSON.
+    #[command(subcommand)]
+    Bench(bench::BenchCommand),
 }
 
 /// A command's failure: printed as `error: …` with its causes.
@@ -93,6 +97,10 @@ pub fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> Result<(), CliError> {
+    // Benchmarks configure the Heralds they start themselves.
+    if let Command::Bench(command) = cli.command {
+        return bench::run(command).await;
+    }
     let config = Config::load(cli.config.as_deref())?;
     init_logging(&config);
     match cli.command {
@@ -102,6 +110,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Channel(command) => channel::run(config, command).await,
         Command::Token(command) => token::run(config, command).await,
         Command::Deliveries(command) => deliveries::run(config, command).await,
+        Command::Bench(_) => Ok(()),
     }
 }
 

@@ -6,8 +6,8 @@ use super::{
 };
 use chrono::Utc;
 use sea_orm::{
-    sea_query::OnConflict, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    sea_query::OnConflict, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 
 /// Records that `actor` follows `channel` (idempotent: a repeated Follow refreshes the
@@ -126,4 +126,68 @@ pub async fn remove_followers_with_inbox(
         .exec(db)
         .await?;
     Ok(result.rows_affected)
+}
+
+/// Adds many followers at once (benchmarks and imports): the remote actors, then their
+/// follows, each in batched inserts that skip rows already present. Returns how many
+/// follows exist for these actors afterwards.
+pub async fn add_followers_in_bulk(
+    db: &DatabaseConnection,
+    channel: ChannelId,
+    actors: &[super::NewRemoteActor],
+) -> DbResult<u64> {
+    /// Rows per INSERT: well under SQLite's 32,766 bound parameters (7 columns each).
+    const BATCH: usize = 500;
+    let now = Utc::now();
+    let mut total = 0;
+    for chunk in actors.chunks(BATCH) {
+        let txn = db.begin().await?;
+        remote_actor::Entity::insert_many(chunk.iter().map(|a| remote_actor::ActiveModel {
+            uri: Set(a.uri.to_string()),
+            inbox: Set(a.inbox.to_string()),
+            shared_inbox: Set(a.shared_inbox.as_ref().map(|u| u.to_string())),
+            public_key_pem: Set(a.public_key_pem.clone()),
+            authority: Set(super::authority_of(&a.uri)),
+            fetched_at: Set(now),
+            ..Default::default()
+        }))
+        .on_conflict(
+            OnConflict::column(remote_actor::Column::Uri)
+                .do_nothing()
+                .to_owned(),
+        )
+        .do_nothing()
+        .exec_without_returning(&txn)
+        .await?;
+        let rows: Vec<(i64, String, Option<String>)> = remote_actor::Entity::find()
+            .select_only()
+            .column(remote_actor::Column::Id)
+            .column(remote_actor::Column::Inbox)
+            .column(remote_actor::Column::SharedInbox)
+            .filter(remote_actor::Column::Uri.is_in(chunk.iter().map(|a| a.uri.to_string())))
+            .into_tuple()
+            .all(&txn)
+            .await?;
+        follower::Entity::insert_many(rows.into_iter().map(|(id, inbox, shared)| {
+            follower::ActiveModel {
+                channel_id: Set(channel.0),
+                remote_actor_id: Set(id),
+                target_inbox: Set(shared.unwrap_or(inbox)),
+                follow_uri: Set(String::new()),
+                created_at: Set(now),
+                ..Default::default()
+            }
+        }))
+        .on_conflict(
+            OnConflict::columns([follower::Column::ChannelId, follower::Column::RemoteActorId])
+                .do_nothing()
+                .to_owned(),
+        )
+        .do_nothing()
+        .exec_without_returning(&txn)
+        .await?;
+        txn.commit().await?;
+        total += chunk.len() as u64;
+    }
+    Ok(total)
 }

@@ -92,11 +92,29 @@ struct GuardedResolver {
     debug: bool,
 }
 
+/// True for `localhost` and names under `.localhost`, which RFC 6761 (section 6.3)
+/// reserves for the loopback address.
+fn is_localhost_name(host: &str) -> bool {
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    host == "localhost" || host.ends_with(".localhost")
+}
+
 impl Resolve for GuardedResolver {
     fn resolve(&self, name: Name) -> Resolving {
         let debug = self.debug;
         Box::pin(async move {
             let host = name.as_str().to_string();
+            // Outside debug mode loopback is refused anyway; in debug mode every
+            // `*.localhost` name is loopback (as RFC 6761 asks of resolvers), so tests and
+            // benchmarks can run thousands of distinct servers on one machine.
+            if is_localhost_name(&host) {
+                if !debug {
+                    return Err(Box::new(Refusal::NoPublicAddress)
+                        as Box<dyn std::error::Error + Send + Sync>);
+                }
+                let loopback = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
+                return Ok(Box::new(std::iter::once(loopback)) as Addrs);
+            }
             let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0))
                 .await?
                 .filter(|addr| debug || is_public(addr.ip()))
@@ -188,6 +206,31 @@ mod tests {
         ] {
             assert!(is_public(ip(addr)), "{addr} is public");
         }
+    }
+
+    #[test]
+    fn localhost_names() {
+        for name in ["localhost", "i42.localhost", "A.LOCALHOST."] {
+            assert!(is_localhost_name(name), "{name}");
+        }
+        for name in ["localhost.example", "notlocalhost", "example.com"] {
+            assert!(!is_localhost_name(name), "{name}");
+        }
+    }
+
+    #[tokio::test]
+    async fn localhost_names_resolve_to_loopback_in_debug_mode_only() {
+        let name = || "i7.localhost".parse::<Name>().unwrap();
+        let addrs: Vec<_> = GuardedResolver { debug: true }
+            .resolve(name())
+            .await
+            .unwrap()
+            .collect();
+        assert_eq!(addrs, [SocketAddr::from((Ipv4Addr::LOCALHOST, 0))]);
+        assert!(GuardedResolver { debug: false }
+            .resolve(name())
+            .await
+            .is_err());
     }
 
     #[test]

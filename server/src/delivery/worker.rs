@@ -243,7 +243,7 @@ impl Worker {
     /// for a local reason (database down) stays unacknowledged and is claimed again.
     async fn process(&self, job: Job) {
         let result = match job.kind {
-            Some(JobKind::Fanout(id)) => self.expand(id).await,
+            Some(JobKind::Fanout(id)) => self.expand_fanout(id).await,
             Some(JobKind::Deliver {
                 id,
                 attempts,
@@ -266,8 +266,9 @@ impl Worker {
         }
     }
 
-    /// Expands a fan-out into one delivery per distinct inbox, a page at a time.
-    async fn expand(&self, id: FanoutId) -> Result<(), DeliveryError> {
+    /// Expands a fan-out into one delivery per distinct inbox, a page at a time, and
+    /// enqueues them (what a fan-out job does; public for `herald bench expand`).
+    pub async fn expand_fanout(&self, id: FanoutId) -> Result<(), DeliveryError> {
         let db = &self.0.db;
         let fanout = match db::fanout_by_id(db, id).await {
             Ok(fanout) => fanout,
