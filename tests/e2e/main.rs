@@ -9,6 +9,7 @@
 mod harness;
 
 mod api_errors;
+mod crash;
 mod delivery_outcomes;
 mod documents;
 mod federation_flow;

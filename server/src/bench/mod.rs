@@ -102,7 +102,7 @@ pub(crate) async fn create_channel(
 
 /// Seeds `followers` followers of `channel` spread evenly over `instances` servers named
 /// `i{k}.localhost:{port}`, each with a shared inbox; `port_of(k)` picks each server's port.
-pub(crate) async fn seed_followers(
+pub async fn seed_followers(
     db: &db::DatabaseConnection,
     channel: ChannelId,
     followers: u64,

@@ -41,6 +41,7 @@ pub struct SinkStats {
 struct Sink {
     key: PKey<Public>,
     hanging: HashSet<String>,
+    delay: Duration,
     state: Mutex<Counts>,
 }
 
@@ -116,6 +117,9 @@ async fn post_inbox(request: HttpRequest, body: web::Bytes, sink: web::Data<Sink
     if sink.hanging.contains(&host) {
         tokio::time::sleep(Duration::from_secs(24 * 3600)).await;
     }
+    if !sink.delay.is_zero() {
+        tokio::time::sleep(sink.delay).await;
+    }
     if !verify(&sink.key, &request, &body) {
         if let Ok(mut counts) = sink.state.lock() {
             counts.stats.refused += 1;
@@ -158,18 +162,20 @@ async fn get_stats(sink: web::Data<Sink>) -> HttpResponse {
     HttpResponse::Ok().json(stats)
 }
 
-/// Serves on `listener` until killed. `hanging` lists the `Host` values that never get
-/// an answer.
-pub async fn run(
+/// The server (to await or spawn) that serves on `listener` until stopped. `hanging` lists the `Host` values that never get
+/// an answer; every other answer comes after `delay` (a slow server, for crash tests).
+pub fn start(
     listener: TcpListener,
     public_key_pem: &str,
     hanging: HashSet<String>,
-) -> std::io::Result<()> {
+    delay: Duration,
+) -> std::io::Result<actix_web::dev::Server> {
     let key =
         PKey::public_key_from_pem(public_key_pem.as_bytes()).map_err(std::io::Error::other)?;
     let sink = web::Data::new(Sink {
         key,
         hanging,
+        delay,
         state: Mutex::new(Counts::default()),
     });
     HttpServer::new(move || {
@@ -184,7 +190,6 @@ pub async fn run(
     .backlog(4096)
     .max_connections(100_000)
     .disable_signals()
-    .listen(listener)?
-    .run()
-    .await
+    .listen(listener)
+    .map(|server| server.run())
 }

@@ -120,7 +120,8 @@ pub async fn run(command: BenchCommand) -> Result<(), CliError> {
                 .map(|k| format!("i{k}.localhost:{port}"))
                 .collect();
             println!("{port}");
-            bench::sink::run(listener, &key, hanging)
+            bench::sink::start(listener, &key, hanging, Duration::ZERO)
+                .map_err(|e| CliError::msg(format!("sink: {e}")))?
                 .await
                 .map_err(|e| CliError::msg(format!("sink: {e}")))
         }

@@ -51,6 +51,8 @@ pub struct Options {
     pub max_attempts: u32,
     /// `delivery.unreachable_after_secs`.
     pub unreachable_after_secs: u64,
+    /// `delivery.timeout_secs` (stale entries are claimed after twice this plus 2 s).
+    pub timeout_secs: u64,
 }
 
 impl Default for Options {
@@ -61,6 +63,7 @@ impl Default for Options {
             workers: true,
             max_attempts: 12,
             unreachable_after_secs: 86400,
+            timeout_secs: 3,
         }
     }
 }
