@@ -3,7 +3,8 @@
 //! delivery worker runs in another (`herald worker`), so its peak memory is its own.
 
 use super::{
-    bench_config, bench_env, create_channel, peak_rss_mb, seed_followers, sign::sign_rate,
+    bench_config, bench_env, cpu_seconds, create_channel, peak_rss_mb, seed_followers,
+    sign::sign_rate,
 };
 use super::{sink::SinkStats, BenchError, Scratch};
 use crate::app::Herald;
@@ -237,6 +238,8 @@ pub async fn fanout(args: FanoutArgs) -> Result<(), BenchError> {
         stats = s;
     }
     peak_rss = peak_rss.max(peak_rss_mb(worker_pid).unwrap_or(0.0));
+    let worker_cpu = cpu_seconds(worker_pid).unwrap_or(0.0);
+    let sink_cpu = cpu_seconds(sink.0.id()).unwrap_or(0.0);
     let _ = worker.0.kill();
     let _ = stop.send(true);
     let _ = server.await;
@@ -279,6 +282,14 @@ pub async fn fanout(args: FanoutArgs) -> Result<(), BenchError> {
         "POSTs per server: at most {} (duplicates {}, refused signatures {})",
         stats.max_per_instance, stats.duplicates, stats.refused
     );
+    let per_cpu = if worker_cpu > 0.0 {
+        stats.posts as f64 / worker_cpu
+    } else {
+        0.0
+    };
+    println!(
+        "worker CPU {worker_cpu:.2} s ({per_cpu:.0} deliveries per worker CPU-second), fake inboxes' CPU {sink_cpu:.2} s"
+    );
     println!("worker peak RSS {peak_rss:.1} MB; signer {sign_per_s:.0} signatures/s per core");
     println!(
         "{}",
@@ -297,6 +308,9 @@ pub async fn fanout(args: FanoutArgs) -> Result<(), BenchError> {
             "last_ms": last_ms,
             "deliveries_per_s": rate.round(),
             "sign_per_s": sign_per_s.round(),
+            "worker_cpu_s": (worker_cpu * 100.0).round() / 100.0,
+            "sink_cpu_s": (sink_cpu * 100.0).round() / 100.0,
+            "deliveries_per_worker_cpu_s": per_cpu.round(),
             "peak_rss_mb": (peak_rss * 10.0).round() / 10.0,
         })
     );

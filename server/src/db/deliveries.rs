@@ -243,6 +243,55 @@ pub async fn delivery_by_id(db: &impl ConnectionTrait, id: DeliveryId) -> DbResu
         .into())
 }
 
+/// Many deliveries by id, in one query (a worker loads a whole batch of jobs at once).
+pub async fn deliveries_by_ids(
+    db: &impl ConnectionTrait,
+    ids: &[DeliveryId],
+) -> DbResult<Vec<Delivery>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(delivery::Entity::find()
+        .filter(delivery::Column::Id.is_in(ids.iter().map(|id| id.0)))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(Delivery::from)
+        .collect())
+}
+
+/// Records many successful deliveries that got the same `status`, in one statement: each
+/// row's attempts go up by one. The common outcome, written in batches.
+pub async fn record_delivered(
+    db: &impl ConnectionTrait,
+    ids: &[DeliveryId],
+    status: u16,
+) -> DbResult<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    delivery::Entity::update_many()
+        .col_expr(delivery::Column::State, Expr::value(DELIVERY_DELIVERED))
+        .col_expr(
+            delivery::Column::Attempts,
+            Expr::col(delivery::Column::Attempts).add(1),
+        )
+        .col_expr(delivery::Column::LastStatus, Expr::value(i32::from(status)))
+        .col_expr(
+            delivery::Column::LastError,
+            Expr::value(Option::<String>::None),
+        )
+        .col_expr(
+            delivery::Column::NextAttemptAt,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .col_expr(delivery::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(delivery::Column::Id.is_in(ids.iter().map(|id| id.0)))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
 /// Loads a delivery with its activity and signing channel.
 pub async fn delivery_work(db: &impl ConnectionTrait, id: DeliveryId) -> DbResult<DeliveryWork> {
     let delivery = delivery_by_id(db, id).await?;

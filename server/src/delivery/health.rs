@@ -25,6 +25,9 @@ type Troubled = HashMap<String, bool>;
 pub struct HostHealth {
     snapshot: RwLock<(Option<Instant>, Troubled)>,
     permits: Mutex<HashMap<String, Arc<Semaphore>>>,
+    /// When each server last had a request, to choose a kept-alive connection for servers
+    /// that get several requests in a row.
+    recent: Mutex<HashMap<String, Instant>>,
     per_host: usize,
     pub policy: HealthPolicy,
 }
@@ -34,6 +37,7 @@ impl HostHealth {
         HostHealth {
             snapshot: RwLock::new((None, HashMap::new())),
             permits: Mutex::new(HashMap::new()),
+            recent: Mutex::new(HashMap::new()),
             per_host,
             policy,
         }
@@ -111,6 +115,21 @@ impl HostHealth {
         revive_server(db, queue, authority).await?;
         self.snapshot.write().await.1.remove(authority);
         Ok(())
+    }
+
+    /// Notes a request to `authority` now; true when it had one within `window` (so a
+    /// kept-alive connection is likely to be used again).
+    pub fn used_recently(&self, authority: &str, window: Duration) -> bool {
+        let Ok(mut recent) = self.recent.lock() else {
+            return false;
+        };
+        let now = Instant::now();
+        if recent.len() >= MAX_TRACKED_HOSTS {
+            recent.retain(|_, last| now.duration_since(*last) < window);
+        }
+        recent
+            .insert(authority.to_string(), now)
+            .is_some_and(|last| now.duration_since(last) < window)
     }
 
     /// A slot for one request to `authority`, or `None` when it already has `per_host` in

@@ -6,6 +6,7 @@
 //! activitypub_federation, whose sender reports most 4xx answers (410 included) as success
 //! and signs with a slow RSA implementation.
 
+mod delivered;
 pub mod guard;
 mod health;
 mod maintenance;

@@ -234,28 +234,33 @@ impl Queue {
     }
 
     /// Acknowledges a finished job and deletes its entry, so streams stay small.
-    pub async fn ack(&self, job: &Job) -> Result<(), QueueError> {
+    /// With `release`, also drops this worker's claim on the attempt the job made (in the
+    /// same round trip), so a retry started later, even one numbered the same after an
+    /// operator restarted a dead letter, can claim it.
+    pub async fn ack(&self, job: &Job, release: bool) -> Result<(), QueueError> {
         let mut pipe = redis::pipe();
         pipe.xack(job.stream, GROUP, &[&job.entry_id])
             .ignore()
             .xdel(job.stream, &[&job.entry_id])
             .ignore();
+        if let (true, Some(JobKind::Deliver { id, attempts, .. })) = (release, &job.kind) {
+            pipe.del(claim_key(*id, attempts + 1)).ignore();
+        }
         let mut conn = self.conn.clone();
         let () = pipe.query_async(&mut conn).await?;
         Ok(())
     }
 
-    /// Claims the right to send delivery `id` for `ttl`: false when another worker is
-    /// sending it right now (a duplicate entry), so at-least-once rarely means twice.
-    pub async fn claim_delivery(&self, id: DeliveryId, ttl: Duration) -> Result<bool, QueueError> {
-        self.set_nx(&format!("herald:sending:{}", id.0), ttl).await
-    }
-
-    /// Releases a claim once the attempt's outcome is recorded.
-    pub async fn release_delivery(&self, id: DeliveryId) -> Result<(), QueueError> {
-        let mut conn = self.conn.clone();
-        let _: i64 = conn.del(format!("herald:sending:{}", id.0)).await?;
-        Ok(())
+    /// Claims attempt number `attempt` of delivery `id` for `ttl`: false when another
+    /// worker already took that attempt (a duplicate entry), so at-least-once rarely means
+    /// twice. Released with the job's acknowledgement; expires if the worker dies.
+    pub async fn claim_attempt(
+        &self,
+        id: DeliveryId,
+        attempt: u32,
+        ttl: Duration,
+    ) -> Result<bool, QueueError> {
+        self.set_nx(&claim_key(id, attempt), ttl).await
     }
 
     /// A consumer with its own connection, for blocking reads that must not hold up the
@@ -341,6 +346,10 @@ impl Consumer {
         }
         Ok(jobs)
     }
+}
+
+fn claim_key(id: DeliveryId, attempt: u32) -> String {
+    format!("herald:sending:{}:{attempt}", id.0)
 }
 
 /// Queue sizes, for operators.

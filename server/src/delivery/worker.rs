@@ -8,6 +8,7 @@
 //! so tests drive the queue to empty instead of sleeping.
 
 use super::{
+    delivered::DeliveredWriter,
     health::{HealthError, HostHealth, MIN_FAILURES},
     outcome::{self, Outcome},
     queue::{Job, JobKind, Queue, QueueError},
@@ -41,6 +42,15 @@ pub(super) const SWEEP_EVERY: Duration = Duration::from_secs(60);
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(15);
 /// How long a delivery waits when its server already has `per_host` requests in flight.
 const HOST_BUSY_DELAY: Duration = Duration::from_millis(250);
+
+/// A job's delivery row, loaded with its batch.
+enum Preloaded {
+    Row(db::Delivery),
+    /// The batch query found no such delivery (its channel was deleted).
+    Missing,
+    /// Not loaded (a fan-out job, or the batch query failed): the job loads it.
+    NotLoaded,
+}
 
 /// Where a worker gets the time: the system clock, or a test's.
 pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
@@ -76,9 +86,13 @@ pub struct Worker(pub(super) Arc<WorkerInner>);
 pub(super) struct WorkerInner {
     pub(super) db: DatabaseConnection,
     pub(super) queue: Queue,
-    client: reqwest::Client,
+    /// Keeps connections alive, for servers with several requests in a row.
+    pooled: reqwest::Client,
+    /// Closes each connection after its request, for the rest.
+    one_shot: reqwest::Client,
     preparer: Preparer,
     pub(super) health: HostHealth,
+    delivered: DeliveredWriter,
     settings: Settings,
     name: String,
     clock: Clock,
@@ -101,19 +115,22 @@ impl Worker {
         clock: Clock,
     ) -> Result<Worker, DeliveryError> {
         let delivery = &config.delivery;
-        let client =
-            super::guard::http_client(config.debug, delivery.timeout, &super::user_agent(config))?;
+        let user_agent = super::user_agent(config);
+        let pooled = super::guard::http_client(config.debug, delivery.timeout, &user_agent)?;
+        let one_shot = super::guard::one_shot_client(config.debug, delivery.timeout, &user_agent)?;
         let policy = HealthPolicy {
             min_failures: MIN_FAILURES,
             failing_for: chrono::Duration::from_std(delivery.unreachable_after).unwrap_or_default(),
             probe_interval: chrono::Duration::from_std(delivery.probe_interval).unwrap_or_default(),
         };
         Ok(Worker(Arc::new(WorkerInner {
-            db,
             queue,
-            client,
+            pooled,
+            one_shot,
             preparer: Preparer::default(),
             health: HostHealth::new(delivery.per_host, policy),
+            delivered: DeliveredWriter::new(db.clone()),
+            db,
             settings: Settings {
                 concurrency: delivery.concurrency,
                 max_attempts: delivery.max_attempts,
@@ -185,7 +202,7 @@ impl Worker {
                 }
             }
             let mut first = Some(first);
-            for job in jobs {
+            for (job, preloaded) in self.preload(jobs).await {
                 let permit = match first.take() {
                     Some(permit) => permit,
                     None => match permits.clone().acquire_owned().await {
@@ -195,7 +212,7 @@ impl Worker {
                 };
                 let worker = self.clone();
                 tokio::spawn(async move {
-                    worker.process(job).await;
+                    worker.process(job, preloaded).await;
                     drop(permit);
                 });
             }
@@ -221,8 +238,10 @@ impl Worker {
             .await?;
         jobs.extend(consumer.read(10_000, None).await?);
         let handled = jobs.len();
-        futures::stream::iter(jobs)
-            .for_each_concurrent(self.0.settings.concurrency, |job| self.process(job))
+        futures::stream::iter(self.preload(jobs).await)
+            .for_each_concurrent(self.0.settings.concurrency, |(job, preloaded)| {
+                self.process(job, preloaded)
+            })
             .await;
         Ok(handled)
     }
@@ -239,24 +258,59 @@ impl Worker {
         }
     }
 
+    /// Loads the delivery rows of a batch of jobs in one query.
+    async fn preload(&self, jobs: Vec<Job>) -> Vec<(Job, Preloaded)> {
+        let ids: Vec<DeliveryId> = jobs
+            .iter()
+            .filter_map(|job| match job.kind {
+                Some(JobKind::Deliver { id, .. }) => Some(id),
+                _ => None,
+            })
+            .collect();
+        let rows = match db::deliveries_by_ids(&self.0.db, &ids).await {
+            Ok(rows) => rows,
+            // Each job loads its own row instead.
+            Err(_) => {
+                return jobs
+                    .into_iter()
+                    .map(|j| (j, Preloaded::NotLoaded))
+                    .collect()
+            }
+        };
+        let mut rows: std::collections::HashMap<DeliveryId, db::Delivery> =
+            rows.into_iter().map(|d| (d.id, d)).collect();
+        jobs.into_iter()
+            .map(|job| {
+                let preloaded = match job.kind {
+                    Some(JobKind::Deliver { id, .. }) => match rows.remove(&id) {
+                        Some(row) => Preloaded::Row(row),
+                        None => Preloaded::Missing,
+                    },
+                    _ => Preloaded::NotLoaded,
+                };
+                (job, preloaded)
+            })
+            .collect()
+    }
+
     /// Handles a job and acknowledges it once its result is recorded. A job that fails
     /// for a local reason (database down) stays unacknowledged and is claimed again.
-    async fn process(&self, job: Job) {
+    async fn process(&self, job: Job, preloaded: Preloaded) {
         let result = match job.kind {
-            Some(JobKind::Fanout(id)) => self.expand_fanout(id).await,
+            Some(JobKind::Fanout(id)) => self.expand_fanout(id).await.map(|()| false),
             Some(JobKind::Deliver {
                 id,
                 attempts,
                 probe,
-            }) => self.deliver(id, attempts, probe).await,
+            }) => self.deliver(id, attempts, probe, preloaded).await,
             None => {
                 tracing::warn!(stream = job.stream, "dropping a malformed queue entry");
-                Ok(())
+                Ok(false)
             }
         };
         match result {
-            Ok(()) => {
-                if let Err(e) = self.0.queue.ack(&job).await {
+            Ok(claimed) => {
+                if let Err(e) = self.0.queue.ack(&job, claimed).await {
                     tracing::warn!(error = %e, "could not acknowledge a job; it will run again");
                 }
             }
@@ -303,24 +357,29 @@ impl Worker {
     }
 
     /// Sends one delivery (unless it is a stale duplicate, or its server is unreachable
-    /// or busy) and records what came of it.
+    /// or busy) and records what came of it. True when this worker claimed the attempt.
     async fn deliver(
         &self,
         id: DeliveryId,
         queued_attempts: u32,
         probe: bool,
-    ) -> Result<(), DeliveryError> {
+        preloaded: Preloaded,
+    ) -> Result<bool, DeliveryError> {
         let db = &self.0.db;
-        let delivery = match db::delivery_by_id(db, id).await {
-            Ok(delivery) => delivery,
-            Err(DbError::NotFound) => return Ok(()),
-            Err(e) => return Err(e.into()),
+        let delivery = match preloaded {
+            Preloaded::Row(delivery) => delivery,
+            Preloaded::Missing => return Ok(false),
+            Preloaded::NotLoaded => match db::delivery_by_id(db, id).await {
+                Ok(delivery) => delivery,
+                Err(DbError::NotFound) => return Ok(false),
+                Err(e) => return Err(e.into()),
+            },
         };
         let state = delivery.state.as_str();
         let done = state == DELIVERY_DELIVERED || state == DELIVERY_FAILED;
         if done || (state == DELIVERY_PARKED && !probe) || delivery.attempts != queued_attempts {
             // A duplicate or outdated entry (at-least-once): nothing to do.
-            return Ok(());
+            return Ok(false);
         }
         let authority = delivery.authority.clone();
         let attempts = delivery.attempts;
@@ -334,24 +393,23 @@ impl Worker {
                     Some("the server is unreachable".into()),
                     None,
                 )
-                .await;
+                .await
+                .map(|()| false);
         }
         let Some(_host_slot) = self.0.health.try_permit(&authority) else {
             let due = self.now_millis() + i64::try_from(HOST_BUSY_DELAY.as_millis()).unwrap_or(0);
             self.0.queue.schedule_retry(id, attempts, due).await?;
-            return Ok(());
+            return Ok(false);
         };
         if !self
             .0
             .queue
-            .claim_delivery(id, self.0.settings.claim_idle)
+            .claim_attempt(id, attempts + 1, self.0.settings.claim_idle)
             .await?
         {
-            return Ok(());
+            return Ok(false);
         }
-        let result = self.attempt(&delivery).await;
-        self.0.queue.release_delivery(id).await?;
-        result
+        self.attempt(&delivery).await.map(|()| true)
     }
 
     async fn attempt(&self, delivery: &db::Delivery) -> Result<(), DeliveryError> {
@@ -361,14 +419,18 @@ impl Worker {
         let prepared = self.0.preparer.get(db, delivery.activity_id).await?;
         let attempt = delivery.attempts + 1;
         let span = tracing::info_span!("deliver", server = %authority, attempt);
-        let outcome = send::send(
-            &self.0.client,
-            self.0.settings.debug,
-            &prepared,
-            &delivery.inbox,
-        )
-        .instrument(span.clone())
-        .await;
+        let client = if self
+            .0
+            .health
+            .used_recently(authority, super::guard::KEEP_ALIVE)
+        {
+            &self.0.pooled
+        } else {
+            &self.0.one_shot
+        };
+        let outcome = send::send(client, self.0.settings.debug, &prepared, &delivery.inbox)
+            .instrument(span.clone())
+            .await;
         let _entered = span.enter();
         let answered = matches!(
             outcome,
@@ -385,8 +447,7 @@ impl Worker {
         match outcome {
             Outcome::Delivered(status) => {
                 tracing::debug!(status, "delivered");
-                self.record(id, DELIVERY_DELIVERED, attempt, Some(status), None, None)
-                    .await
+                self.0.delivered.record(id, status).await
             }
             Outcome::Gone => {
                 let removed =

@@ -109,7 +109,10 @@ impl TestInstance {
             ("HERALD_DATA_DIR", dir.path().display().to_string()),
             ("HERALD_DATABASE_URL", database_url),
             ("HERALD_DEBUG", options.debug.to_string()),
-            ("HERALD_DELIVERY__TIMEOUT_SECS", options.timeout_secs.to_string()),
+            (
+                "HERALD_DELIVERY__TIMEOUT_SECS",
+                options.timeout_secs.to_string(),
+            ),
             (
                 "HERALD_DELIVERY__MAX_ATTEMPTS",
                 options.max_attempts.to_string(),
