@@ -188,7 +188,8 @@ pub async fn finish_fanout(db: &impl ConnectionTrait, id: FanoutId) -> DbResult<
 }
 
 /// Creates the deliveries of `activity` to `inboxes` (those that exist already are kept as
-/// they are) and returns the ids of those still waiting to be sent, to enqueue.
+/// they are) and returns the ids of those still waiting to be sent, to enqueue. `inboxes`
+/// must be sorted as the database sorts them (a page of `follower_inbox_page`).
 pub async fn insert_deliveries(
     db: &impl ConnectionTrait,
     activity: Uuid,
@@ -221,13 +222,19 @@ pub async fn insert_deliveries(
         .do_nothing()
         .exec_without_returning(db)
         .await?;
+    // `inboxes` is one page of a fan-out, in the database's order: its deliveries are the
+    // range from its first to its last inbox, read on the (activity_id, inbox) index.
+    let (Some(first), Some(last)) = (inboxes.first(), inboxes.last()) else {
+        return Ok(Vec::new());
+    };
     Ok(queued(
         delivery::Entity::find()
             .select_only()
             .column(delivery::Column::Id)
             .column(delivery::Column::Attempts)
             .filter(delivery::Column::ActivityId.eq(activity.to_string()))
-            .filter(delivery::Column::Inbox.is_in(inboxes.iter().cloned()))
+            .filter(delivery::Column::Inbox.gte(first.as_str()))
+            .filter(delivery::Column::Inbox.lte(last.as_str()))
             .filter(delivery::Column::State.eq(DELIVERY_PENDING))
             .into_tuple::<(i64, i32)>()
             .all(db)

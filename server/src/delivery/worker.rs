@@ -43,6 +43,27 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(15);
 /// How long a delivery waits when its server already has `per_host` requests in flight.
 const HOST_BUSY_DELAY: Duration = Duration::from_millis(250);
 
+/// How long a request may hold one of the worker's `concurrency` slots. A server that has
+/// not answered by then moves to the slow lane (up to `SLOW_LANE_FACTOR × concurrency`
+/// requests that only wait), so servers that hang cannot starve the live ones.
+const SLOW_AFTER: Duration = Duration::from_secs(1);
+const SLOW_LANE_FACTOR: usize = 8;
+
+/// The slot a job runs in: one of `concurrency`, or of the slow lane once its request is
+/// slow. `None` when a caller runs jobs without a budget (`run_once`).
+pub(super) struct Slot(Option<tokio::sync::OwnedSemaphorePermit>);
+
+impl Slot {
+    /// Trades the regular slot for a slow-lane one, when the slow lane has room.
+    fn go_slow(&mut self, slow_lane: &Arc<Semaphore>) {
+        if self.0.is_some() {
+            if let Ok(slow) = slow_lane.clone().try_acquire_owned() {
+                self.0 = Some(slow);
+            }
+        }
+    }
+}
+
 /// A job's delivery row, loaded with its batch.
 enum Preloaded {
     Row(db::Delivery),
@@ -93,6 +114,7 @@ pub(super) struct WorkerInner {
     preparer: Preparer,
     pub(super) health: HostHealth,
     delivered: DeliveredWriter,
+    slow_lane: Arc<Semaphore>,
     settings: Settings,
     name: String,
     clock: Clock,
@@ -130,6 +152,7 @@ impl Worker {
             preparer: Preparer::default(),
             health: HostHealth::new(delivery.per_host, policy),
             delivered: DeliveredWriter::new(db.clone()),
+            slow_lane: Arc::new(Semaphore::new(delivery.concurrency * SLOW_LANE_FACTOR)),
             db,
             settings: Settings {
                 concurrency: delivery.concurrency,
@@ -212,16 +235,19 @@ impl Worker {
                 };
                 let worker = self.clone();
                 tokio::spawn(async move {
-                    worker.process(job, preloaded).await;
-                    drop(permit);
+                    let mut slot = Slot(Some(permit));
+                    worker.process(job, preloaded, &mut slot).await;
+                    drop(slot);
                 });
             }
         }
         let all = u32::try_from(concurrency).unwrap_or(u32::MAX);
-        if tokio::time::timeout(SHUTDOWN_GRACE, permits.acquire_many(all))
-            .await
-            .is_err()
-        {
+        let slow = u32::try_from(concurrency * SLOW_LANE_FACTOR).unwrap_or(u32::MAX);
+        let drained = async {
+            let _regular = permits.acquire_many(all).await;
+            let _slow = self.0.slow_lane.acquire_many(slow).await;
+        };
+        if tokio::time::timeout(SHUTDOWN_GRACE, drained).await.is_err() {
             tracing::warn!("shutdown: unfinished deliveries will be claimed by another worker");
         }
         tracing::info!(worker = %self.0.name, "delivery worker stopped");
@@ -239,8 +265,8 @@ impl Worker {
         jobs.extend(consumer.read(10_000, None).await?);
         let handled = jobs.len();
         futures::stream::iter(self.preload(jobs).await)
-            .for_each_concurrent(self.0.settings.concurrency, |(job, preloaded)| {
-                self.process(job, preloaded)
+            .for_each_concurrent(self.0.settings.concurrency, |(job, preloaded)| async move {
+                self.process(job, preloaded, &mut Slot(None)).await
             })
             .await;
         Ok(handled)
@@ -295,14 +321,14 @@ impl Worker {
 
     /// Handles a job and acknowledges it once its result is recorded. A job that fails
     /// for a local reason (database down) stays unacknowledged and is claimed again.
-    async fn process(&self, job: Job, preloaded: Preloaded) {
+    async fn process(&self, job: Job, preloaded: Preloaded, slot: &mut Slot) {
         let result = match job.kind {
             Some(JobKind::Fanout(id)) => self.expand_fanout(id).await.map(|()| false),
             Some(JobKind::Deliver {
                 id,
                 attempts,
                 probe,
-            }) => self.deliver(id, attempts, probe, preloaded).await,
+            }) => self.deliver(id, attempts, probe, preloaded, slot).await,
             None => {
                 tracing::warn!(stream = job.stream, "dropping a malformed queue entry");
                 Ok(false)
@@ -364,6 +390,7 @@ impl Worker {
         queued_attempts: u32,
         probe: bool,
         preloaded: Preloaded,
+        slot: &mut Slot,
     ) -> Result<bool, DeliveryError> {
         let db = &self.0.db;
         let delivery = match preloaded {
@@ -409,10 +436,10 @@ impl Worker {
         {
             return Ok(false);
         }
-        self.attempt(&delivery).await.map(|()| true)
+        self.attempt(&delivery, slot).await.map(|()| true)
     }
 
-    async fn attempt(&self, delivery: &db::Delivery) -> Result<(), DeliveryError> {
+    async fn attempt(&self, delivery: &db::Delivery, slot: &mut Slot) -> Result<(), DeliveryError> {
         let db = &self.0.db;
         let id = delivery.id;
         let authority = delivery.authority.as_str();
@@ -428,9 +455,16 @@ impl Worker {
         } else {
             &self.0.one_shot
         };
-        let outcome = send::send(client, self.0.settings.debug, &prepared, &delivery.inbox)
-            .instrument(span.clone())
-            .await;
+        let send = send::send(client, self.0.settings.debug, &prepared, &delivery.inbox)
+            .instrument(span.clone());
+        tokio::pin!(send);
+        let outcome = tokio::select! {
+            outcome = &mut send => outcome,
+            () = tokio::time::sleep(SLOW_AFTER) => {
+                slot.go_slow(&self.0.slow_lane);
+                send.await
+            }
+        };
         let _entered = span.enter();
         let answered = matches!(
             outcome,
