@@ -28,6 +28,8 @@ pub enum QueueError {
     Redis(#[from] RedisError),
     #[error("could not start the private redis-server: {0}")]
     Spawn(String),
+    #[error("Redis did not answer within {0:?}")]
+    Timeout(Duration),
 }
 
 /// A job read from a stream.
@@ -75,6 +77,9 @@ impl Job {
     }
 }
 
+/// How long a request handler waits to enqueue before answering anyway.
+const ENQUEUE_TIMEOUT: Duration = Duration::from_secs(1);
+
 /// How long one Redis command may take before it counts as failed.
 const COMMAND_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -116,22 +121,28 @@ impl Queue {
         Ok(())
     }
 
+    /// Enqueues a fan-out. Bounded by `ENQUEUE_TIMEOUT`: request handlers call this after
+    /// their commit, and a Redis that is down must not hold the answer up (the sweeper
+    /// enqueues what this could not).
     pub async fn enqueue_fanout(&self, id: FanoutId) -> Result<(), QueueError> {
         let mut conn = self.conn.clone();
-        let _: String = conn.xadd(FANOUT_STREAM, "*", &[("id", id.0)]).await?;
+        let fields = [("id", id.0)];
+        let add = conn.xadd::<_, _, _, _, String>(FANOUT_STREAM, "*", &fields);
+        tokio::time::timeout(ENQUEUE_TIMEOUT, add)
+            .await
+            .map_err(|_| QueueError::Timeout(ENQUEUE_TIMEOUT))??;
         Ok(())
     }
 
-    /// Enqueues one delivery; `attempts` is how many attempts it has had.
+    /// Enqueues one delivery; `attempts` is how many attempts it has had. Bounded like
+    /// [`Queue::enqueue_fanout`].
     pub async fn enqueue_delivery(&self, id: DeliveryId, attempts: u32) -> Result<(), QueueError> {
         let mut conn = self.conn.clone();
-        let _: String = conn
-            .xadd(
-                DELIVERY_STREAM,
-                "*",
-                &[("id", id.0), ("attempts", i64::from(attempts))],
-            )
-            .await?;
+        let fields = [("id", id.0), ("attempts", i64::from(attempts))];
+        let add = conn.xadd::<_, _, _, _, String>(DELIVERY_STREAM, "*", &fields);
+        tokio::time::timeout(ENQUEUE_TIMEOUT, add)
+            .await
+            .map_err(|_| QueueError::Timeout(ENQUEUE_TIMEOUT))??;
         Ok(())
     }
 
