@@ -307,3 +307,38 @@ async fn a_request_from_an_unreachable_server_revives_it() {
     assert_eq!(remote.received_of("Create").len(), 1);
     assert_eq!(remote.received_of("Accept").len(), 2);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_more_than_a_few_requests_at_once_go_to_one_server() {
+    let herald = TestInstance::with(options(12, 86400)).await;
+    let channel = herald.create_channel("ceo").await;
+    let token = herald.token(&channel).await;
+    // A server without a shared inbox and twelve followers on it: twelve deliveries.
+    let remote = FakeRemote::start(false).await;
+    let actor: url::Url = herald.url("/channels/ceo").parse().unwrap();
+    for i in 0..12 {
+        let user = remote.add_user(&format!("u{i}"));
+        remote
+            .send(
+                &user,
+                remote.follow(&user, &actor),
+                &herald.url("/inbox").parse().unwrap(),
+            )
+            .await;
+    }
+    remote.set_delay(std::time::Duration::from_millis(150));
+    herald
+        .post("ceo", Some(&token), &json!({"text": "to everyone"}))
+        .await;
+    let worker = herald.worker();
+    crate::harness::eventually("twelve Creates", crate::harness::WAIT, || async {
+        worker.run_once().await.unwrap();
+        (remote.received_of("Create").len() == 12).then_some(())
+    })
+    .await;
+    let most = remote.max_in_flight();
+    assert!(
+        (2..=4).contains(&most),
+        "{most} requests at once (delivery.per_host is 4)"
+    );
+}

@@ -67,6 +67,10 @@ struct RemoteInner {
     mode: Mutex<Mode>,
     /// Requests that reached an inbox, whatever the mode answered.
     inbox_hits: Mutex<u32>,
+    /// Inbox requests being handled right now, and the most at once.
+    in_flight: Mutex<(u32, u32)>,
+    /// How long each inbox request takes to answer.
+    delay: Mutex<Duration>,
 }
 
 /// One of the remote's own users.
@@ -100,6 +104,8 @@ impl FakeRemote {
             fetch_key_ids: Mutex::default(),
             mode: Mutex::new(Mode::Accept),
             inbox_hits: Mutex::new(0),
+            in_flight: Mutex::new((0, 0)),
+            delay: Mutex::new(Duration::ZERO),
         }));
         let config = FederationConfig::builder()
             .domain(domain.clone())
@@ -170,6 +176,16 @@ impl FakeRemote {
             .into_iter()
             .filter(|r| r.activity["type"] == kind)
             .collect()
+    }
+
+    /// Makes every inbox request take `delay` before it is answered.
+    pub fn set_delay(&self, delay: Duration) {
+        *self.state.0.delay.lock().expect("lock") = delay;
+    }
+
+    /// The most inbox requests the remote was handling at once.
+    pub fn max_in_flight(&self) -> u32 {
+        self.state.0.in_flight.lock().expect("lock").1
     }
 
     pub fn inbox_hits(&self) -> u32 {
@@ -288,6 +304,23 @@ async fn post_inbox(
     data: Data<RemoteState>,
 ) -> HttpResponse {
     *data.0.inbox_hits.lock().expect("lock") += 1;
+    {
+        let mut in_flight = data.0.in_flight.lock().expect("lock");
+        in_flight.0 += 1;
+        in_flight.1 = in_flight.1.max(in_flight.0);
+    }
+    let delay = *data.0.delay.lock().expect("lock");
+    tokio::time::sleep(delay).await;
+    let response = handle_inbox(request, body, &data).await;
+    data.0.in_flight.lock().expect("lock").0 -= 1;
+    response
+}
+
+async fn handle_inbox(
+    request: HttpRequest,
+    body: web::Bytes,
+    data: &Data<RemoteState>,
+) -> HttpResponse {
     let mode = *data.0.mode.lock().expect("lock");
     match mode {
         Mode::Accept => {}
@@ -318,7 +351,7 @@ async fn post_inbox(
         .to_string();
     // The federation crate checks the Digest and the signature against the sender's
     // actor, which it fetches from Herald, before `receive` records anything.
-    match receive_activity::<AnyActivity, PeerActor, RemoteState>(request, body, &data).await {
+    match receive_activity::<AnyActivity, PeerActor, RemoteState>(request, body, data).await {
         Ok(_) => {
             data.0.received.lock().expect("lock").push(Received {
                 path,
