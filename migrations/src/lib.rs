@@ -8,6 +8,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261125_000001_create_schema;
 mod m20261125_000002_add_instance_health;
+mod m20261125_000003_extend_posts_and_channels;
 
 /// The ordered list of Herald's migrations.
 pub struct Migrator;
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261125_000001_create_schema::Migration),
             Box::new(m20261125_000002_add_instance_health::Migration),
+            Box::new(m20261125_000003_extend_posts_and_channels::Migration),
         ]
     }
 }

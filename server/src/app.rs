@@ -152,6 +152,7 @@ impl Herald {
         let worker_task = if workers {
             let worker = self.worker().map_err(ServeError::Worker)?;
             let rx = shutdown.clone();
+            tokio::spawn(run_scheduler(self.federation.clone(), shutdown.clone()));
             Some(tokio::spawn(async move { worker.run(rx).await }))
         } else {
             None
@@ -177,6 +178,36 @@ impl Herald {
             }
         }
         stopped
+    }
+}
+
+/// How often the scheduler looks for posts due to go out.
+const SCHEDULER_TICK: Duration = Duration::from_secs(1);
+
+/// Publishes scheduled posts when they are due, until `shutdown`. Runs beside every
+/// delivery worker; the database lets only one of them publish each post.
+pub async fn run_scheduler(
+    federation: FederationConfig<HeraldState>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let mut tick = tokio::time::interval(SCHEDULER_TICK);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = shutdown.changed() => return,
+        }
+        if *shutdown.borrow() {
+            return;
+        }
+        let data = federation.to_request_data();
+        match crate::posts::publish_due(&data, chrono::Utc::now()).await {
+            Ok(0) => {}
+            Ok(published) => tracing::info!(published, "scheduled posts published"),
+            Err(e) => {
+                tracing::warn!(error = %crate::error_chain(&e), "publishing scheduled posts failed")
+            }
+        }
     }
 }
 

@@ -21,6 +21,15 @@ pub enum ApiError {
     ChannelNotFound,
     #[error("no post with this id exists in this channel")]
     PostNotFound,
+    #[error("this post was deleted")]
+    PostGone,
+    #[error("the body is not valid JSON for this request: {0}")]
+    BadJson(String),
+    #[error("send the body as application/json")]
+    UnsupportedMediaType,
+    /// The same Idempotency-Key arrived while its first request is still being answered.
+    #[error("a request with this Idempotency-Key is in progress; retry in a moment")]
+    IdempotencyInProgress,
     /// Input that parsed but is not acceptable (422), with its own code.
     #[error("{message}")]
     Invalid { code: &'static str, message: String },
@@ -47,8 +56,28 @@ impl ApiError {
             ApiError::ScopeMissing(_) => (StatusCode::FORBIDDEN, "scope_missing"),
             ApiError::ChannelNotFound => (StatusCode::NOT_FOUND, "channel_not_found"),
             ApiError::PostNotFound => (StatusCode::NOT_FOUND, "post_not_found"),
+            ApiError::PostGone => (StatusCode::GONE, "post_gone"),
+            ApiError::BadJson(_) => (StatusCode::BAD_REQUEST, "json_invalid"),
+            ApiError::UnsupportedMediaType => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "content_type_unsupported",
+            ),
+            ApiError::IdempotencyInProgress => (StatusCode::CONFLICT, "idempotency_in_progress"),
             ApiError::Invalid { code, .. } => (StatusCode::UNPROCESSABLE_ENTITY, code),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+        }
+    }
+}
+
+impl From<crate::posts::PostError> for ApiError {
+    fn from(err: crate::posts::PostError) -> Self {
+        use crate::posts::PostError as P;
+        match err {
+            P::NotFound => ApiError::PostNotFound,
+            P::Gone => ApiError::PostGone,
+            P::Invalid { code, message } => ApiError::Invalid { code, message },
+            P::Db(e) => ApiError::Internal(Box::new(e)),
+            P::Serialize(e) => ApiError::Internal(Box::new(e)),
         }
     }
 }
@@ -99,6 +128,18 @@ mod tests {
             (ApiError::ScopeMissing("posts:write"), 403, "scope_missing"),
             (ApiError::ChannelNotFound, 404, "channel_not_found"),
             (ApiError::PostNotFound, 404, "post_not_found"),
+            (ApiError::PostGone, 410, "post_gone"),
+            (ApiError::BadJson("eof".into()), 400, "json_invalid"),
+            (
+                ApiError::UnsupportedMediaType,
+                415,
+                "content_type_unsupported",
+            ),
+            (
+                ApiError::IdempotencyInProgress,
+                409,
+                "idempotency_in_progress",
+            ),
             (ApiError::invalid("post_empty", "empty"), 422, "post_empty"),
             (ApiError::from(DbError::NotFound), 500, "internal"),
         ];

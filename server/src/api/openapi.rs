@@ -1,6 +1,6 @@
 //! The OpenAPI document, generated from the handlers' annotations.
 
-use super::posts;
+use super::{changes, delivery, posts, profile};
 use crate::http::{ErrorBody, ErrorDetail};
 use utoipa::{
     openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
@@ -15,18 +15,42 @@ use utoipa::{
             Authenticate with a channel token from `herald token issue NAME`.",
         license(name = "AGPL-3.0-or-later")
     ),
-    paths(posts::create_post, posts::list_posts, posts::get_post, posts::get_delivery),
+    paths(
+        posts::create_post,
+        posts::preview_post,
+        posts::list_posts,
+        posts::get_post,
+        changes::patch_post,
+        changes::delete_post,
+        changes::pin_post,
+        changes::unpin_post,
+        delivery::get_delivery,
+        profile::get_channel,
+        profile::patch_channel
+    ),
     components(schemas(
         posts::NewPostRequest,
         posts::PostResponse,
         posts::PostList,
-        posts::DeliveryStatus,
-        posts::DeliveryFailure,
+        posts::MediaResponse,
+        posts::PreviewResponse,
+        changes::PostChangesRequest,
+        delivery::DeliveryStatus,
+        delivery::DeliveryFailure,
+        profile::ChannelResponse,
+        profile::ProfileRequest,
+        crate::db::InteractionPolicy,
+        crate::db::Audience,
+        crate::db::Visibility,
+        crate::db::ProfileField,
         ErrorBody,
         ErrorDetail
     )),
     modifiers(&BearerAuth),
-    tags((name = "posts", description = "A channel's posts"))
+    tags(
+        (name = "posts", description = "A channel's posts"),
+        (name = "channel", description = "A channel's profile")
+    )
 )]
 pub struct ApiDoc;
 

@@ -1,24 +1,17 @@
-//! `/api/v1/channels/{name}/posts`: publish, list, read, and follow a post's delivery.
+//! `/api/v1/channels/{name}/posts`: publish (now or later), preview, list and read posts.
 
-use super::{auth::Scope, ApiError, TokenKeys};
+use super::{auth::Scope, idempotency, ApiError, TokenKeys};
 use crate::{
-    content,
-    db::{self, ActivityKind, Channel, DbError, NewActivity, NewPost, Post, PostId},
-    federation::activities::create::build_create,
+    db::{self, Channel, InteractionPolicy, Media, MediaId, Post, PostId, Visibility},
+    posts::{self, PostInput, Published},
     state::HeraldState,
 };
 use activitypub_federation::config::Data;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 use utoipa::{IntoParams, ToSchema};
 
-/// The longest post body accepted, in characters. Mastodon shows remote posts of any
-/// length; this bounds what one request can make every follower's server store.
-pub const MAX_TEXT_CHARS: usize = 20_000;
-/// The longest content warning, in characters.
-pub const MAX_SUMMARY_CHARS: usize = 1_000;
 /// Posts per page in lists, by default and at most.
 const DEFAULT_PAGE: u64 = 20;
 const MAX_PAGE: u64 = 100;
@@ -27,17 +20,40 @@ const MAX_PAGE: u64 = 100;
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewPostRequest {
-    /// The post in Markdown.
-    #[schema(example = "We shipped **2.0** today. Read more at <https://example.com/blog>.")]
+    /// The post in Markdown. Bare URLs are linked, `#hashtags` link to the channel's
+    /// hashtag page, `@user@domain` mentions are resolved and the person is notified.
+    #[schema(example = "We shipped **2.0** today: https://example.com/blog #release")]
     pub text: String,
     /// A content warning: followers see it first and open the post to read on.
     pub summary: Option<String>,
-    /// The post's language, as a BCP 47 tag (`en`, `pt-BR`).
+    /// The post's language, as a BCP 47 tag (`en`, `pt-BR`); the channel's default if absent.
     pub language: Option<String>,
     /// Marks the post sensitive (hides its media behind a warning).
     pub sensitive: Option<bool>,
-    /// Publish later, at this RFC 3339 time. Not supported yet: refused with 422.
+    /// `public` (default) or `quiet`: followers only see a quiet post in their home
+    /// timelines; it stays out of public timelines.
+    pub visibility: Option<Visibility>,
+    /// Publish later, at this RFC 3339 time.
     pub scheduled_at: Option<DateTime<Utc>>,
+    /// Uploaded media to attach (up to 4), in order.
+    #[serde(default)]
+    pub media_ids: Vec<String>,
+    /// Who may reply, quote and boost this post (the channel's policy if absent).
+    pub policy: Option<InteractionPolicy>,
+}
+
+/// An attachment as the API shows it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MediaResponse {
+    pub id: String,
+    pub url: String,
+    pub media_type: String,
+    pub width: u32,
+    pub height: u32,
+    pub blurhash: Option<String>,
+    pub description: Option<String>,
+    /// Focal point, each coordinate in −1…1.
+    pub focus: [f64; 2],
 }
 
 /// A post as the API shows it.
@@ -50,7 +66,13 @@ pub struct PostResponse {
     /// The post's ActivityPub id (its Note).
     pub uri: String,
     pub created_at: DateTime<Utc>,
+    /// When it went out; null while scheduled.
     pub published_at: Option<DateTime<Utc>>,
+    /// When it goes out, while scheduled.
+    pub scheduled_at: Option<DateTime<Utc>>,
+    /// The time of the last edit.
+    pub updated_at: Option<DateTime<Utc>>,
+    pub pinned: bool,
     /// The Markdown as written.
     pub text: String,
     /// The HTML that federates.
@@ -58,6 +80,10 @@ pub struct PostResponse {
     pub summary: Option<String>,
     pub language: Option<String>,
     pub sensitive: bool,
+    pub visibility: Visibility,
+    /// This post's own interaction policy (null: the channel's).
+    pub policy: Option<InteractionPolicy>,
+    pub media: Vec<MediaResponse>,
 }
 
 /// A page of posts, newest first.
@@ -74,128 +100,167 @@ pub struct ListQuery {
     pub before: Option<String>,
     /// Posts per page (1–100, default 20).
     pub limit: Option<u64>,
+    /// `true`: the scheduled posts instead, soonest first (not paged).
+    pub scheduled: Option<bool>,
 }
 
-/// Where a post's delivery stands.
+/// The preview of a post: its Note and HTML.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct DeliveryStatus {
-    pub post_id: String,
-    /// `pending` until the post has been expanded into one delivery per server, then `done`.
-    pub fanout: String,
-    /// Deliveries (one per receiving server) by state: pending, delivered, retrying,
-    /// failed (given up, with the reason below) and parked (the server is unreachable; sent
-    /// when it is back).
-    pub counts: BTreeMap<String, u64>,
-    /// Servers whose delivery failed, is being retried, or is parked.
-    pub failures: Vec<DeliveryFailure>,
+pub struct PreviewResponse {
+    /// The Note as followers' servers would receive it.
+    #[schema(value_type = Object)]
+    pub note: serde_json::Value,
+    /// The content HTML, in the subset Mastodon's sanitizer keeps.
+    pub html: String,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct DeliveryFailure {
-    /// The receiving server (host, and port when not the default).
-    pub server: String,
-    pub state: String,
-    pub attempts: u32,
-    pub last_status: Option<u16>,
-    pub last_error: Option<String>,
+pub(super) fn media_response(state: &HeraldState, media: &Media) -> MediaResponse {
+    MediaResponse {
+        id: media.id.to_string(),
+        url: state.urls.media(&media.file_name).to_string(),
+        media_type: media.media_type.clone(),
+        width: media.width,
+        height: media.height,
+        blurhash: media.blurhash.clone(),
+        description: media.description.clone(),
+        focus: [media.focus.0, media.focus.1],
+    }
 }
 
 impl PostResponse {
-    fn new(state: &HeraldState, channel: &Channel, post: &Post) -> PostResponse {
+    pub(super) fn new(
+        state: &HeraldState,
+        channel: &Channel,
+        post: &Post,
+        media: &[Media],
+    ) -> PostResponse {
         PostResponse {
             id: post.id.to_string(),
             url: state.urls.post_page(&channel.name, post.id).to_string(),
             uri: state.urls.post(post.id).to_string(),
             created_at: post.created_at,
             published_at: post.published_at,
+            scheduled_at: post.scheduled_at,
+            updated_at: post.updated_at,
+            pinned: post.pinned_at.is_some(),
             text: post.source.clone(),
             content: post.content_html.clone(),
             summary: post.summary.clone(),
             language: post.language.clone(),
             sensitive: post.sensitive,
+            visibility: post.visibility,
+            policy: post.policy,
+            media: media.iter().map(|m| media_response(state, m)).collect(),
         }
+    }
+
+    pub(super) fn published(
+        state: &HeraldState,
+        channel: &Channel,
+        published: &Published,
+    ) -> PostResponse {
+        PostResponse::new(state, channel, &published.post, &published.media)
     }
 }
 
-/// A BCP 47 language tag, loosely: a 2–3 letter primary language and optional subtags.
-fn valid_language(tag: &str) -> bool {
-    let mut parts = tag.split('-');
-    let primary_ok = parts
-        .next()
-        .is_some_and(|p| (2..=3).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphabetic()));
-    primary_ok
-        && parts.all(|p| (1..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphanumeric()))
+pub(super) fn media_ids(raw: &[String]) -> Result<Vec<MediaId>, ApiError> {
+    raw.iter()
+        .map(|id| {
+            MediaId::parse(id).ok_or_else(|| {
+                ApiError::invalid("media_invalid", format!("`{id}` is not a media id"))
+            })
+        })
+        .collect()
 }
 
-/// Validates a request into the parts of a post.
-fn validate(
-    request: NewPostRequest,
-) -> Result<(String, Option<String>, Option<String>, bool), ApiError> {
-    if request.scheduled_at.is_some() {
-        return Err(ApiError::invalid(
-            "scheduling_unsupported",
-            "scheduled posts are not supported yet; omit scheduled_at to publish now",
-        ));
+impl NewPostRequest {
+    fn into_input(self) -> Result<PostInput, ApiError> {
+        Ok(PostInput {
+            media: media_ids(&self.media_ids)?,
+            text: self.text,
+            summary: self.summary,
+            language: self.language,
+            sensitive: self.sensitive.unwrap_or(false),
+            visibility: self.visibility.unwrap_or_default(),
+            scheduled_at: self.scheduled_at,
+            policy: self.policy,
+        })
     }
-    let text = request.text.trim().to_string();
-    if text.is_empty() {
-        return Err(ApiError::invalid("post_empty", "`text` must not be empty"));
-    }
-    if text.chars().count() > MAX_TEXT_CHARS {
-        return Err(ApiError::invalid(
-            "post_too_long",
-            format!("`text` is limited to {MAX_TEXT_CHARS} characters"),
-        ));
-    }
-    let summary = request
-        .summary
-        .map(|s| s.trim().to_string())
-        .filter(|s| !s.is_empty());
-    if summary
-        .as_ref()
-        .is_some_and(|s| s.chars().count() > MAX_SUMMARY_CHARS)
-    {
-        return Err(ApiError::invalid(
-            "summary_too_long",
-            format!("`summary` is limited to {MAX_SUMMARY_CHARS} characters"),
-        ));
-    }
-    let language = request
-        .language
-        .map(|l| l.trim().to_string())
-        .filter(|l| !l.is_empty());
-    if let Some(lang) = &language {
-        if !valid_language(lang) {
-            return Err(ApiError::invalid(
-                "language_invalid",
-                format!("`{lang}` is not a language tag such as en or pt-BR"),
-            ));
-        }
-    }
-    Ok((text, summary, language, request.sensitive.unwrap_or(false)))
 }
 
 /// Publish a post
 ///
-/// Stores the post and its `Create` activity and queues it for every follower's server.
-/// Answers at once; delivery happens in the background (see the delivery endpoint).
+/// Stores the post and its `Create` activity and queues it for every follower's server
+/// (and the servers of people it mentions). Answers at once; delivery happens in the
+/// background (see the delivery endpoint). With `scheduled_at`, the post is stored and
+/// goes out at that time. With an `Idempotency-Key` header, a retry of the same request
+/// within 24 hours gets the first answer and creates nothing.
 #[utoipa::path(
     post,
     path = "/api/v1/channels/{name}/posts",
     tag = "posts",
-    params(("name" = String, Path, description = "The channel's name")),
+    params(
+        ("name" = String, Path, description = "The channel's name"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe"),
+    ),
     request_body = NewPostRequest,
     responses(
-        (status = 201, description = "Published", body = PostResponse),
+        (status = 201, description = "Published or scheduled", body = PostResponse),
         (status = 400, description = "Malformed JSON", body = crate::http::ErrorBody),
         (status = 401, description = "Missing, invalid, expired or revoked token", body = crate::http::ErrorBody),
         (status = 403, description = "Token for another channel, or without posts:write", body = crate::http::ErrorBody),
         (status = 404, description = "No such channel", body = crate::http::ErrorBody),
-        (status = 422, description = "Empty, too long, or otherwise unacceptable", body = crate::http::ErrorBody),
+        (status = 409, description = "The same Idempotency-Key is being answered", body = crate::http::ErrorBody),
+        (status = 422, description = "Empty, too long, too many media, reused key with another body …", body = crate::http::ErrorBody),
     ),
     security(("bearer" = []))
 )]
 pub async fn create_post(
+    name: web::Path<String>,
+    request: HttpRequest,
+    body: web::Bytes,
+    keys: web::Data<TokenKeys>,
+    data: Data<HeraldState>,
+) -> Result<HttpResponse, ApiError> {
+    let channel = keys
+        .authorize(&request, &data.db, &name, Scope::PostsWrite)
+        .await?;
+    idempotency::once(&request, &data, &channel, &body, || async {
+        let input = super::parse_json::<NewPostRequest>(&request, &body)?.into_input()?;
+        let published = posts::create(&data, &channel, input).await?;
+        let response = PostResponse::published(&data, &channel, &published);
+        Ok(HttpResponse::Created()
+            .insert_header((
+                actix_web::http::header::LOCATION,
+                format!(
+                    "/api/v1/channels/{}/posts/{}",
+                    channel.name, published.post.id
+                ),
+            ))
+            .json(response))
+    })
+    .await
+}
+
+/// Preview a post
+///
+/// Renders the post as it would federate — the Note JSON and its HTML as Mastodon's
+/// sanitizer keeps it — without storing or sending anything.
+#[utoipa::path(
+    post,
+    path = "/api/v1/channels/{name}/posts/preview",
+    tag = "posts",
+    params(("name" = String, Path, description = "The channel's name")),
+    request_body = NewPostRequest,
+    responses(
+        (status = 200, body = PreviewResponse),
+        (status = 401, body = crate::http::ErrorBody),
+        (status = 403, body = crate::http::ErrorBody),
+        (status = 422, body = crate::http::ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn preview_post(
     name: web::Path<String>,
     request: HttpRequest,
     body: web::Json<NewPostRequest>,
@@ -205,43 +270,37 @@ pub async fn create_post(
     let channel = keys
         .authorize(&request, &data.db, &name, Scope::PostsWrite)
         .await?;
-    let (text, summary, language, sensitive) = validate(body.into_inner())?;
-    let new = NewPost {
-        id: PostId::new(),
-        channel_id: channel.id,
-        content_html: content::render_markdown(&text),
-        source: text,
-        summary,
-        language,
-        sensitive,
-        created_at: Utc::now(),
-    };
-    // The Create shares the post's UUID: one Create per post, found without a lookup.
-    let create = build_create(&data.urls, &channel, &new.to_post(), new.id.0);
-    let activity = NewActivity {
-        id: new.id.0,
-        channel_id: channel.id,
-        kind: ActivityKind::Create,
-        post_id: Some(new.id),
-        payload: serde_json::to_string(&create).map_err(|e| ApiError::Internal(Box::new(e)))?,
-    };
-    let (post, fanout) = db::publish_post(&data.db, new, activity).await?;
-    if let Err(err) = data.queue.enqueue_fanout(fanout).await {
-        // Committed as pending: the sweeper enqueues it once Redis answers again.
-        tracing::warn!(error = %crate::error_chain(&err), "could not enqueue a fan-out");
-    }
-    let response = PostResponse::new(&data, &channel, &post);
-    Ok(HttpResponse::Created()
-        .insert_header((
-            actix_web::http::header::LOCATION,
-            format!("/api/v1/channels/{}/posts/{}", channel.name, post.id),
-        ))
-        .json(response))
+    let preview = posts::preview(&data, &channel, body.into_inner().into_input()?).await?;
+    Ok(HttpResponse::Ok().json(PreviewResponse {
+        note: serde_json::to_value(&preview.note).map_err(|e| ApiError::Internal(Box::new(e)))?,
+        html: preview.html,
+    }))
+}
+
+async fn responses(
+    data: &HeraldState,
+    channel: &Channel,
+    posts: &[Post],
+) -> Result<Vec<PostResponse>, ApiError> {
+    let ids: Vec<PostId> = posts.iter().map(|p| p.id).collect();
+    let media = db::media_for_posts(&data.db, &ids).await?;
+    Ok(posts
+        .iter()
+        .map(|post| {
+            let own: Vec<Media> = media
+                .iter()
+                .filter(|m| m.post_id == Some(post.id))
+                .cloned()
+                .collect();
+            PostResponse::new(data, channel, post, &own)
+        })
+        .collect())
 }
 
 /// List posts
 ///
-/// The channel's published posts, newest first, a page at a time.
+/// The channel's published posts, newest first, a page at a time; or, with
+/// `scheduled=true`, the posts waiting to go out.
 #[utoipa::path(
     get,
     path = "/api/v1/channels/{name}/posts",
@@ -265,6 +324,13 @@ pub async fn list_posts(
     let channel = keys
         .authorize(&request, &data.db, &name, Scope::PostsRead)
         .await?;
+    if query.scheduled == Some(true) {
+        let posts = db::scheduled_posts(&data.db, channel.id).await?;
+        return Ok(HttpResponse::Ok().json(PostList {
+            posts: responses(&data, &channel, &posts).await?,
+            next: None,
+        }));
+    }
     let limit = query.limit.unwrap_or(DEFAULT_PAGE);
     if !(1..=MAX_PAGE).contains(&limit) {
         return Err(ApiError::invalid(
@@ -284,19 +350,22 @@ pub async fn list_posts(
         .then(|| posts.last().map(|p| p.id.to_string()))
         .flatten();
     Ok(HttpResponse::Ok().json(PostList {
-        posts: posts
-            .iter()
-            .map(|p| PostResponse::new(&data, &channel, p))
-            .collect(),
+        posts: responses(&data, &channel, &posts).await?,
         next,
     }))
 }
 
-async fn load_post(data: &HeraldState, channel: &Channel, raw: &str) -> Result<Post, ApiError> {
+/// A channel's post by the `{id}` of a path: 404 when unknown, 410 when deleted.
+pub(super) async fn load_post(
+    data: &HeraldState,
+    channel: &Channel,
+    raw: &str,
+) -> Result<Post, ApiError> {
     let id = PostId::parse(raw).ok_or(ApiError::PostNotFound)?;
     match db::post_by_id(&data.db, channel.id, id).await {
         Ok(post) if post.deleted_at.is_none() => Ok(post),
-        Ok(_) | Err(DbError::NotFound) => Err(ApiError::PostNotFound),
+        Ok(_) => Err(ApiError::PostGone),
+        Err(db::DbError::NotFound) => Err(ApiError::PostNotFound),
         Err(e) => Err(e.into()),
     }
 }
@@ -315,6 +384,7 @@ async fn load_post(data: &HeraldState, channel: &Channel, raw: &str) -> Result<P
         (status = 401, body = crate::http::ErrorBody),
         (status = 403, body = crate::http::ErrorBody),
         (status = 404, body = crate::http::ErrorBody),
+        (status = 410, description = "Deleted", body = crate::http::ErrorBody),
     ),
     security(("bearer" = []))
 )]
@@ -329,115 +399,6 @@ pub async fn get_post(
         .authorize(&request, &data.db, &name, Scope::PostsRead)
         .await?;
     let post = load_post(&data, &channel, &id).await?;
-    Ok(HttpResponse::Ok().json(PostResponse::new(&data, &channel, &post)))
-}
-
-/// A post's delivery status
-///
-/// How many receiving servers have the post, how many are pending or being retried, and
-/// which failed and why.
-#[utoipa::path(
-    get,
-    path = "/api/v1/channels/{name}/posts/{id}/delivery",
-    tag = "posts",
-    params(
-        ("name" = String, Path, description = "The channel's name"),
-        ("id" = String, Path, description = "The post's id"),
-    ),
-    responses(
-        (status = 200, body = DeliveryStatus),
-        (status = 401, body = crate::http::ErrorBody),
-        (status = 403, body = crate::http::ErrorBody),
-        (status = 404, body = crate::http::ErrorBody),
-    ),
-    security(("bearer" = []))
-)]
-pub async fn get_delivery(
-    path: web::Path<(String, String)>,
-    request: HttpRequest,
-    keys: web::Data<TokenKeys>,
-    data: Data<HeraldState>,
-) -> Result<HttpResponse, ApiError> {
-    let (name, id) = path.into_inner();
-    let channel = keys
-        .authorize(&request, &data.db, &name, Scope::PostsRead)
-        .await?;
-    let post = load_post(&data, &channel, &id).await?;
-    let activity = post.id.0;
-    let counts = db::delivery_counts(&data.db, Some(activity)).await?;
-    let fanout = match db::fanout_for_activity(&data.db, activity).await {
-        Ok(fanout) => fanout.state,
-        Err(DbError::NotFound) => db::FANOUT_DONE.to_string(),
-        Err(e) => return Err(e.into()),
-    };
-    let failures = db::troubled_deliveries(&data.db, activity, 100)
-        .await?
-        .into_iter()
-        .map(|d| DeliveryFailure {
-            server: d.authority,
-            state: d.state,
-            attempts: d.attempts,
-            last_status: d.last_status,
-            last_error: d.last_error,
-        })
-        .collect();
-    Ok(HttpResponse::Ok().json(DeliveryStatus {
-        post_id: post.id.to_string(),
-        fanout,
-        counts,
-        failures,
-    }))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn request(text: &str) -> NewPostRequest {
-        NewPostRequest {
-            text: text.into(),
-            summary: None,
-            language: None,
-            sensitive: None,
-            scheduled_at: None,
-        }
-    }
-
-    fn code(
-        result: Result<(String, Option<String>, Option<String>, bool), ApiError>,
-    ) -> &'static str {
-        match result {
-            Err(e) => e.status_and_code().1,
-            Ok(_) => "ok",
-        }
-    }
-
-    #[test]
-    fn posts_are_validated() {
-        assert_eq!(code(validate(request("hello"))), "ok");
-        assert_eq!(code(validate(request("   \n"))), "post_empty");
-        assert_eq!(
-            code(validate(request(&"x".repeat(MAX_TEXT_CHARS + 1)))),
-            "post_too_long"
-        );
-        let mut r = request("hi");
-        r.language = Some("english language".into());
-        assert_eq!(code(validate(r)), "language_invalid");
-        let mut r = request("hi");
-        r.summary = Some("w".repeat(MAX_SUMMARY_CHARS + 1));
-        assert_eq!(code(validate(r)), "summary_too_long");
-        let mut r = request("hi");
-        r.scheduled_at = Some(Utc::now());
-        assert_eq!(code(validate(r)), "scheduling_unsupported");
-    }
-
-    #[test]
-    fn language_tags() {
-        for ok in ["en", "pt-BR", "zh-Hant-TW", "gsw"] {
-            assert!(valid_language(ok), "{ok}");
-        }
-        for bad in ["", "e", "english", "en_US", "en-", "1a"] {
-            assert!(!valid_language(bad), "{bad}");
-        }
-    }
+    let media = db::media_for_posts(&data.db, &[post.id]).await?;
+    Ok(HttpResponse::Ok().json(PostResponse::new(&data, &channel, &post, &media)))
 }

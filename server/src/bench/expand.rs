@@ -28,14 +28,22 @@ pub async fn expand(args: ExpandArgs) -> Result<(), BenchError> {
     let new = db::NewPost {
         id: db::PostId::new(),
         channel_id: channel.id,
-        source: "bench".into(),
-        content_html: "<p>bench</p>".into(),
-        summary: None,
-        language: None,
-        sensitive: false,
+        body: db::PostBody {
+            source: "bench".into(),
+            content_html: "<p>bench</p>".into(),
+            summary: None,
+            language: None,
+            sensitive: false,
+            visibility: db::Visibility::Public,
+            tags: Vec::new(),
+            mentions: Vec::new(),
+            policy: None,
+            media: Vec::new(),
+        },
         created_at: Utc::now(),
+        scheduled_at: None,
     };
-    let create = build_create(&herald.state.urls, &channel, &new.to_post(), new.id.0);
+    let create = build_create(&herald.state.urls, &channel, &new.to_post(), &[], new.id.0);
     let activity = db::NewActivity {
         id: new.id.0,
         channel_id: channel.id,

@@ -46,6 +46,10 @@ pub async fn worker(config: Config) -> Result<(), CliError> {
         tracing::info!("shutting down");
         let _ = tx.send(true);
     });
+    tokio::spawn(crate::app::run_scheduler(
+        herald.federation.clone(),
+        rx.clone(),
+    ));
     worker
         .run(rx)
         .await

@@ -52,8 +52,19 @@ pub struct Config {
     pub jwt_secret: Option<Secret>,
     /// The tracing filter for logs.
     pub log: String,
+    /// Post and media settings.
+    pub posts: PostsConfig,
     /// Delivery worker settings.
     pub delivery: DeliveryConfig,
+}
+
+/// Post and media settings (`[posts]`).
+#[derive(Clone, Debug)]
+pub struct PostsConfig {
+    pub max_chars: usize,
+    pub media_dir: PathBuf,
+    pub max_upload_bytes: u64,
+    pub max_upload_pixels: u64,
 }
 
 /// Delivery worker settings (`[delivery]`).
@@ -151,7 +162,17 @@ struct RawConfig {
     debug: bool,
     jwt_secret: String,
     log: String,
+    posts: RawPosts,
     delivery: RawDelivery,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPosts {
+    max_chars: i64,
+    media_dir: String,
+    max_upload_bytes: i64,
+    max_upload_pixels: i64,
 }
 
 #[derive(Deserialize)]

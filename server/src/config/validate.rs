@@ -1,6 +1,6 @@
 //! Turning the raw TOML values into typed settings, collecting every problem on the way.
 
-use super::{Config, DeliveryConfig, Problem, RawConfig, RedisSetting, Secret};
+use super::{Config, DeliveryConfig, PostsConfig, Problem, RawConfig, RedisSetting, Secret};
 use std::{fmt, net::SocketAddr, path::PathBuf, time::Duration};
 
 /// The public host of the instance: a lower-case DNS name with an optional port.
@@ -172,6 +172,22 @@ pub(super) fn validate(raw: RawConfig, problems: &mut Vec<Problem>) -> Option<Co
         problems,
     );
     let per_host = positive("delivery.per_host", raw.delivery.per_host, 64, problems);
+    let max_chars = positive("posts.max_chars", raw.posts.max_chars, 1_000_000, problems);
+    if raw.posts.media_dir.trim().is_empty() {
+        problems.push(Problem::new("posts.media_dir", "must not be empty"));
+    }
+    let max_upload_bytes = positive(
+        "posts.max_upload_bytes",
+        raw.posts.max_upload_bytes,
+        1 << 30,
+        problems,
+    );
+    let max_upload_pixels = positive(
+        "posts.max_upload_pixels",
+        raw.posts.max_upload_pixels,
+        400_000_000,
+        problems,
+    );
     // Zero is allowed: tests mark a server unreachable at its third failure.
     let unreachable_after = in_range(
         "delivery.unreachable_after_secs",
@@ -196,6 +212,12 @@ pub(super) fn validate(raw: RawConfig, problems: &mut Vec<Problem>) -> Option<Co
         debug: raw.debug,
         jwt_secret,
         log: raw.log,
+        posts: PostsConfig {
+            max_chars: usize::try_from(max_chars?).ok()?,
+            media_dir: PathBuf::from(raw.posts.media_dir),
+            max_upload_bytes: u64::try_from(max_upload_bytes?).ok()?,
+            max_upload_pixels: u64::try_from(max_upload_pixels?).ok()?,
+        },
         delivery: DeliveryConfig {
             concurrency: usize::try_from(concurrency?).ok()?,
             timeout: seconds(timeout)?,

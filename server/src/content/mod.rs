@@ -6,6 +6,8 @@
 //! become bold paragraphs; images, which it drops from content, become links. A leaf
 //! module: it calls no other part of Herald.
 
+mod scan;
+
 use ammonia::Builder;
 use pulldown_cmark::{html, CowStr, Event, LinkType, Options, Parser, Tag, TagEnd};
 use std::collections::{HashMap, HashSet};
@@ -48,10 +50,15 @@ fn sanitizer() -> &'static Builder<'static> {
         attributes.insert("a", ["href"].into_iter().collect());
         attributes.insert("ol", ["start", "reversed"].into_iter().collect());
         attributes.insert("li", ["value"].into_iter().collect());
+        // The classes Mastodon keeps for mentions and hashtags (microformats).
+        let mut classes: HashMap<&str, HashSet<&str>> = HashMap::new();
+        classes.insert("a", ["mention", "hashtag", "u-url"].into_iter().collect());
+        classes.insert("span", ["h-card"].into_iter().collect());
         let mut builder = Builder::default();
         builder
             .tags(tags)
             .tag_attributes(attributes)
+            .allowed_classes(classes)
             .generic_attributes(HashSet::new())
             .url_schemes(LINK_SCHEMES.iter().copied().collect())
             .link_rel(Some(LINK_REL))
@@ -60,10 +67,174 @@ fn sanitizer() -> &'static Builder<'static> {
     })
 }
 
-/// Renders the owner's Markdown into federating HTML.
+/// Where hashtags and mentions link to.
+pub struct Links<'a> {
+    /// The page of a hashtag (lower-case, without `#`).
+    pub hashtag_url: &'a dyn Fn(&str) -> String,
+    /// Mentions that resolved: `user@domain` in lower case → the actor's profile URL. A
+    /// mention that did not resolve stays plain text.
+    pub mentions: &'a HashMap<String, String>,
+}
+
+/// A post's body, rendered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rendered {
+    /// Sanitized HTML in Mastodon's subset.
+    pub html: String,
+    /// Hashtags as written (without `#`), first occurrence of each, in order.
+    pub hashtags: Vec<String>,
+    /// Mentions that were linked (`user@domain`, lower case), in order.
+    pub mentions: Vec<String>,
+}
+
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Runs `each` over the plain text of `markdown` outside links and code, and returns
+/// the Markdown events with what `each` made of each text.
+fn transform<'m>(
+    markdown: &'m str,
+    mut each: impl FnMut(&str) -> Vec<Event<'m>>,
+) -> Vec<Event<'m>> {
+    let mut in_link = 0usize;
+    let mut in_code = false;
+    let mut out = Vec::new();
+    for event in Parser::new_ext(markdown, Options::ENABLE_STRIKETHROUGH) {
+        match &event {
+            Event::Start(Tag::Link { .. } | Tag::Image { .. }) => in_link += 1,
+            Event::End(TagEnd::Link | TagEnd::Image) => in_link = in_link.saturating_sub(1),
+            Event::Start(Tag::CodeBlock(_)) => in_code = true,
+            Event::End(TagEnd::CodeBlock) => in_code = false,
+            _ => {}
+        }
+        match event {
+            Event::Text(text) if in_link == 0 && !in_code => out.extend(each(&text)),
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// The `user@domain` of every mention in `markdown` (lower case, each once), to resolve
+/// before rendering.
+pub fn mention_candidates(markdown: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    transform(markdown, |text| {
+        for piece in scan::scan(text) {
+            if let scan::Piece::Mention { user, domain } = piece {
+                let acct = format!("{user}@{domain}").to_lowercase();
+                if !found.contains(&acct) {
+                    found.push(acct);
+                }
+            }
+        }
+        Vec::new()
+    });
+    found
+}
+
+/// Renders the owner's Markdown into federating HTML: bare URLs linked, hashtags linked
+/// to their page, resolved mentions linked to the actor (as Mastodon marks them up:
+/// `h-card`, `u-url mention`, `mention hashtag`).
+pub fn render(markdown: &str, links: &Links<'_>) -> Rendered {
+    let mut hashtags: Vec<String> = Vec::new();
+    let mut mentions: Vec<String> = Vec::new();
+    let events = transform(markdown, |text| {
+        let mut events = Vec::new();
+        for piece in scan::scan(text) {
+            match piece {
+                scan::Piece::Text(t) => events.push(Event::Text(CowStr::Boxed(t.into()))),
+                scan::Piece::Url(url) => {
+                    events.push(Event::Html(CowStr::Boxed(url_link(url).into())))
+                }
+                scan::Piece::Hashtag(tag) => {
+                    let lower = tag.to_lowercase();
+                    if !hashtags.iter().any(|h| h.to_lowercase() == lower) {
+                        hashtags.push(tag.to_string());
+                    }
+                    events.push(Event::Html(CowStr::Boxed(
+                        format!(
+                            "<a href=\"{}\" class=\"mention hashtag\">#<span>{}</span></a>",
+                            escape(&(links.hashtag_url)(&lower)),
+                            escape(tag)
+                        )
+                        .into(),
+                    )));
+                }
+                scan::Piece::Mention { user, domain } => {
+                    let acct = format!("{user}@{domain}").to_lowercase();
+                    match links.mentions.get(&acct) {
+                        Some(href) => {
+                            if !mentions.contains(&acct) {
+                                mentions.push(acct.clone());
+                            }
+                            events.push(Event::Html(CowStr::Boxed(
+                                format!(
+                                    "<span class=\"h-card\"><a href=\"{}\" class=\"u-url mention\">@<span>{}</span></a></span>",
+                                    escape(href),
+                                    escape(user)
+                                )
+                                .into(),
+                            )));
+                        }
+                        None => events.push(Event::Text(CowStr::Boxed(
+                            format!("@{user}@{domain}").into(),
+                        ))),
+                    }
+                }
+            }
+        }
+        events
+    });
+    Rendered {
+        html: to_html(events, markdown.len()),
+        hashtags,
+        mentions,
+    }
+}
+
+/// Renders Markdown without hashtag or mention links (profile summaries and fields).
 pub fn render_markdown(markdown: &str) -> String {
-    let options = Options::ENABLE_STRIKETHROUGH;
-    let events = Parser::new_ext(markdown, options).map(|event| match event {
+    let events = transform(markdown, |text| {
+        scan::scan(text)
+            .into_iter()
+            .map(|piece| match piece {
+                scan::Piece::Url(url) => Event::Html(CowStr::Boxed(url_link(url).into())),
+                other => Event::Text(CowStr::Boxed(piece_text(&other).into())),
+            })
+            .collect()
+    });
+    to_html(events, markdown.len())
+}
+
+fn url_link(url: &str) -> String {
+    format!("<a href=\"{0}\">{0}</a>", escape(url))
+}
+
+/// A piece as the plain text it was written as.
+fn piece_text(piece: &scan::Piece<'_>) -> String {
+    match piece {
+        scan::Piece::Text(t) | scan::Piece::Url(t) => t.to_string(),
+        scan::Piece::Hashtag(t) => format!("#{t}"),
+        scan::Piece::Mention { user, domain } => format!("@{user}@{domain}"),
+    }
+}
+
+/// Mastodon's presentation of the remaining Markdown, then the sanitizer.
+fn to_html<'m>(events: Vec<Event<'m>>, size_hint: usize) -> String {
+    let events = events.into_iter().map(|event| match event {
         // Mastodon turns headings into bold paragraphs; do so before it has to.
         Event::Start(Tag::Heading { .. }) => Event::Html(CowStr::Borrowed("<p><strong>")),
         Event::End(TagEnd::Heading(_)) => Event::Html(CowStr::Borrowed("</strong></p>")),
@@ -81,7 +252,7 @@ pub fn render_markdown(markdown: &str) -> String {
         Event::SoftBreak => Event::HardBreak,
         other => other,
     });
-    let mut unsafe_html = String::with_capacity(markdown.len() * 2);
+    let mut unsafe_html = String::with_capacity(size_hint * 2);
     html::push_html(&mut unsafe_html, events);
     sanitizer()
         .clean(&unsafe_html)

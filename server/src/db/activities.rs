@@ -17,6 +17,10 @@ use uuid::Uuid;
 pub enum ActivityKind {
     Create,
     Accept,
+    Update,
+    Delete,
+    Add,
+    Remove,
 }
 
 impl ActivityKind {
@@ -24,6 +28,10 @@ impl ActivityKind {
         match self {
             ActivityKind::Create => "Create",
             ActivityKind::Accept => "Accept",
+            ActivityKind::Update => "Update",
+            ActivityKind::Delete => "Delete",
+            ActivityKind::Add => "Add",
+            ActivityKind::Remove => "Remove",
         }
     }
 }

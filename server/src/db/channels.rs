@@ -1,10 +1,14 @@
 //! Channels: the local actors that owners post as.
 
-use super::{entities::channel, DbError, DbResult};
+use super::{
+    entities::channel,
+    policy::{from_json, to_json},
+    DbError, DbResult, InteractionPolicy, MediaId, ProfileField,
+};
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait,
+    QueryFilter, QueryOrder, Set,
 };
 use std::fmt;
 
@@ -65,6 +69,28 @@ pub struct Channel {
     pub private_key_pem: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Profile fields (name, Markdown value), at most four.
+    pub fields: Vec<ProfileField>,
+    /// The language of posts that name none.
+    pub default_language: Option<String>,
+    /// Who may reply, quote and boost by default.
+    pub policy: InteractionPolicy,
+    pub avatar: Option<MediaId>,
+    pub header: Option<MediaId>,
+}
+
+/// A change of profile: each `Some` replaces the stored value.
+#[derive(Default)]
+pub struct ProfileChanges {
+    pub display_name: Option<String>,
+    pub summary: Option<String>,
+    pub bot: Option<bool>,
+    pub fields: Option<Vec<ProfileField>>,
+    /// `Some(None)` clears it.
+    pub default_language: Option<Option<String>>,
+    pub policy: Option<InteractionPolicy>,
+    pub avatar: Option<Option<MediaId>>,
+    pub header: Option<Option<MediaId>>,
 }
 
 impl fmt::Debug for Channel {
@@ -102,6 +128,11 @@ impl TryFrom<channel::Model> for Channel {
             private_key_pem: m.private_key_pem,
             created_at: m.created_at,
             updated_at: m.updated_at,
+            fields: from_json(m.fields.as_deref()),
+            default_language: m.default_language,
+            policy: from_json(m.policy.as_deref()),
+            avatar: m.avatar_id.as_deref().and_then(MediaId::parse),
+            header: m.header_id.as_deref().and_then(MediaId::parse),
         })
     }
 }
@@ -118,11 +149,55 @@ pub async fn create_channel(db: &impl ConnectionTrait, new: NewChannel) -> DbRes
         private_key_pem: Set(new.private_key_pem),
         created_at: Set(now),
         updated_at: Set(now),
+        fields: Set(None),
+        default_language: Set(None),
+        policy: Set(None),
+        avatar_id: Set(None),
+        header_id: Set(None),
         ..Default::default()
     }
     .insert(db)
     .await?;
     model.try_into()
+}
+
+/// Applies a profile change and returns the channel as it now is.
+pub async fn update_profile(
+    db: &impl ConnectionTrait,
+    id: ChannelId,
+    changes: ProfileChanges,
+) -> DbResult<Channel> {
+    let model = channel::Entity::find_by_id(id.0)
+        .one(db)
+        .await?
+        .ok_or(DbError::NotFound)?;
+    let mut active = model.into_active_model();
+    if let Some(v) = changes.display_name {
+        active.display_name = Set(v);
+    }
+    if let Some(v) = changes.summary {
+        active.summary = Set(v);
+    }
+    if let Some(v) = changes.bot {
+        active.bot = Set(v);
+    }
+    if let Some(v) = changes.fields {
+        active.fields = Set(Some(to_json(&v)));
+    }
+    if let Some(v) = changes.default_language {
+        active.default_language = Set(v);
+    }
+    if let Some(v) = changes.policy {
+        active.policy = Set(Some(to_json(&v)));
+    }
+    if let Some(v) = changes.avatar {
+        active.avatar_id = Set(v.map(|m| m.to_string()));
+    }
+    if let Some(v) = changes.header {
+        active.header_id = Set(v.map(|m| m.to_string()));
+    }
+    active.updated_at = Set(Utc::now());
+    active.update(db).await?.try_into()
 }
 
 pub async fn channel_by_name(db: &impl ConnectionTrait, name: &str) -> DbResult<Channel> {

@@ -57,6 +57,8 @@ pub struct Fanout {
     pub activity_id: Uuid,
     pub state: String,
     pub created_at: DateTime<Utc>,
+    /// Inboxes beyond the followers' (mentioned actors' servers).
+    pub extra_inboxes: Vec<String>,
 }
 
 impl TryFrom<fanout::Model> for Fanout {
@@ -69,6 +71,7 @@ impl TryFrom<fanout::Model> for Fanout {
                 .map_err(|e| DbError::Corrupt(e.to_string()))?,
             state: m.state,
             created_at: m.created_at,
+            extra_inboxes: super::policy::from_json(m.extra_inboxes.as_deref()),
         })
     }
 }
@@ -187,13 +190,22 @@ pub async fn finish_fanout(db: &impl ConnectionTrait, id: FanoutId) -> DbResult<
     Ok(())
 }
 
+/// How [`insert_deliveries`] finds the rows it made.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InboxList {
+    /// A page of `follower_inbox_page`, in the database's order: read back by index range.
+    SortedPage,
+    /// Any list (mentioned servers): read back by `IN`.
+    Unsorted,
+}
+
 /// Creates the deliveries of `activity` to `inboxes` (those that exist already are kept as
-/// they are) and returns the ids of those still waiting to be sent, to enqueue. `inboxes`
-/// must be sorted as the database sorts them (a page of `follower_inbox_page`).
+/// they are) and returns the ids of those still waiting to be sent, to enqueue.
 pub async fn insert_deliveries(
     db: &impl ConnectionTrait,
     activity: Uuid,
     inboxes: &[String],
+    list: InboxList,
 ) -> DbResult<Vec<QueuedDelivery>> {
     if inboxes.is_empty() {
         return Ok(Vec::new());
@@ -227,19 +239,19 @@ pub async fn insert_deliveries(
     let (Some(first), Some(last)) = (inboxes.first(), inboxes.last()) else {
         return Ok(Vec::new());
     };
-    Ok(queued(
-        delivery::Entity::find()
-            .select_only()
-            .column(delivery::Column::Id)
-            .column(delivery::Column::Attempts)
-            .filter(delivery::Column::ActivityId.eq(activity.to_string()))
+    let mut query = delivery::Entity::find()
+        .select_only()
+        .column(delivery::Column::Id)
+        .column(delivery::Column::Attempts)
+        .filter(delivery::Column::ActivityId.eq(activity.to_string()))
+        .filter(delivery::Column::State.eq(DELIVERY_PENDING));
+    query = match list {
+        InboxList::SortedPage => query
             .filter(delivery::Column::Inbox.gte(first.as_str()))
-            .filter(delivery::Column::Inbox.lte(last.as_str()))
-            .filter(delivery::Column::State.eq(DELIVERY_PENDING))
-            .into_tuple::<(i64, i32)>()
-            .all(db)
-            .await?,
-    ))
+            .filter(delivery::Column::Inbox.lte(last.as_str())),
+        InboxList::Unsorted => query.filter(delivery::Column::Inbox.is_in(inboxes.iter().cloned())),
+    };
+    Ok(queued(query.into_tuple::<(i64, i32)>().all(db).await?))
 }
 
 pub async fn delivery_by_id(db: &impl ConnectionTrait, id: DeliveryId) -> DbResult<Delivery> {

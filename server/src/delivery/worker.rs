@@ -369,13 +369,26 @@ impl Worker {
             let Some(last) = page.last().cloned() else {
                 break;
             };
-            let queued = db::insert_deliveries(db, activity.id, &page).await?;
+            let queued =
+                db::insert_deliveries(db, activity.id, &page, db::InboxList::SortedPage).await?;
             self.0.queue.enqueue_deliveries(&queued).await?;
             inboxes += page.len();
             if (page.len() as u64) < FANOUT_PAGE {
                 break;
             }
             after = Some(last);
+        }
+        if !fanout.extra_inboxes.is_empty() {
+            // Mentioned actors' servers; one that is also a follower's keeps its delivery.
+            let queued = db::insert_deliveries(
+                db,
+                activity.id,
+                &fanout.extra_inboxes,
+                db::InboxList::Unsorted,
+            )
+            .await?;
+            self.0.queue.enqueue_deliveries(&queued).await?;
+            inboxes += fanout.extra_inboxes.len();
         }
         db::finish_fanout(db, id).await?;
         tracing::debug!(activity = %activity.id, inboxes, "fan-out expanded");

@@ -4,6 +4,7 @@
 //! ```text
 //! /channels/{name}             actor (and /inbox /outbox /followers /following /featured)
 //! /posts/{uuid}                Note
+//! /media/{file}                uploaded media
 //! /activities/{uuid}           outbound activity
 //! /inbox                       shared inbox
 //! /actor                       instance actor (Application)
@@ -114,6 +115,16 @@ impl Urls {
 
     pub fn post_page(&self, name: &ChannelName, id: PostId) -> Url {
         self.url(&format!("/@{name}/{id}"))
+    }
+
+    /// A channel's page of posts with a hashtag (lower case).
+    pub fn hashtag(&self, name: &ChannelName, tag: &str) -> Url {
+        self.url(&format!("/@{name}/tags/{tag}"))
+    }
+
+    /// An uploaded file in the media directory.
+    pub fn media(&self, file_name: &str) -> Url {
+        self.url(&format!("/media/{file_name}"))
     }
 
     /// The path of `url` when it is on this instance.

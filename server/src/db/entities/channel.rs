@@ -14,6 +14,11 @@ pub struct Model {
     pub private_key_pem: String,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    pub fields: Option<String>,
+    pub default_language: Option<String>,
+    pub policy: Option<String>,
+    pub avatar_id: Option<String>,
+    pub header_id: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

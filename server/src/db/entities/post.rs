@@ -15,6 +15,12 @@ pub struct Model {
     pub published_at: Option<DateTimeUtc>,
     pub updated_at: Option<DateTimeUtc>,
     pub deleted_at: Option<DateTimeUtc>,
+    pub visibility: String,
+    pub scheduled_at: Option<DateTimeUtc>,
+    pub pinned_at: Option<DateTimeUtc>,
+    pub tags: Option<String>,
+    pub mentions: Option<String>,
+    pub policy: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,7 +1,7 @@
 //! `Create(Note)`: a new post, sent to the channel's followers.
 
 use crate::{
-    db::{Channel, Post},
+    db::{Channel, Media, Post},
     federation::{
         objects::post::note_for,
         protocol::{activities::Create, context::object_context},
@@ -13,8 +13,14 @@ use uuid::Uuid;
 
 /// Builds the Create of `post` with the activity id `id`. Its addressing repeats the
 /// Note's, as receivers expect.
-pub fn build_create(urls: &Urls, channel: &Channel, post: &Post, id: Uuid) -> Create {
-    let note = note_for(urls, channel, post);
+pub fn build_create(
+    urls: &Urls,
+    channel: &Channel,
+    post: &Post,
+    media: &[Media],
+    id: Uuid,
+) -> Create {
+    let note = note_for(urls, channel, post, media);
     Create {
         context: object_context(),
         id: urls.activity(id),

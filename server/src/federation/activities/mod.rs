@@ -4,6 +4,7 @@
 pub mod accept;
 pub mod create;
 pub mod follow;
+pub mod lifecycle;
 pub mod undo;
 
 use crate::{

@@ -1,7 +1,8 @@
 //! A channel as an ActivityPub actor.
 
+use crate::federation::protocol::PUBLIC;
 use crate::{
-    db::{self, Channel, DbError},
+    db::{self, Channel, DbError, Media},
     federation::{
         error::FederationError,
         protocol::{
@@ -14,6 +15,7 @@ use crate::{
 };
 use activitypub_federation::{config::Data, traits};
 use async_trait::async_trait;
+use serde_json::json;
 use url::Url;
 
 #[derive(Clone, Debug)]
@@ -35,8 +37,8 @@ impl ApubChannel {
         }
     }
 
-    /// The channel's actor document.
-    pub fn to_actor(&self, urls: &Urls) -> Actor {
+    /// The channel's actor document; `images` are its avatar and header, when set.
+    pub fn to_actor(&self, urls: &Urls, images: &ChannelImages) -> Actor {
         let c = &self.channel;
         let name = &c.name;
         Actor {
@@ -72,9 +74,57 @@ impl ApubChannel {
             discoverable: true,
             indexable: true,
             published: c.created_at,
-            attachment: Vec::new(),
+            attachment: c
+                .fields
+                .iter()
+                .map(|f| {
+                    json!({
+                        "type": "PropertyValue",
+                        "name": f.name,
+                        "value": crate::content::render_markdown(&f.value),
+                    })
+                })
+                .collect(),
+            icon: images.avatar.as_ref().map(|m| image(urls, m)),
+            image: images.header.as_ref().map(|m| image(urls, m)),
+            interaction_policy: Some(json!({
+                "canFeature": { "automaticApproval": [PUBLIC], "manualApproval": [] }
+            })),
         }
     }
+}
+
+/// A channel's avatar and header, loaded with it.
+#[derive(Default)]
+pub struct ChannelImages {
+    pub avatar: Option<Media>,
+    pub header: Option<Media>,
+}
+
+impl ChannelImages {
+    pub async fn load(
+        db: &impl crate::db::ConnectionTrait,
+        channel: &Channel,
+    ) -> Result<ChannelImages, DbError> {
+        let get = |id: Option<crate::db::MediaId>| async move {
+            match id {
+                Some(id) => match db::media_by_id(db, channel.id, id).await {
+                    Ok(media) => Ok(Some(media)),
+                    Err(DbError::NotFound) => Ok(None),
+                    Err(e) => Err(e),
+                },
+                None => Ok(None),
+            }
+        };
+        Ok(ChannelImages {
+            avatar: get(channel.avatar).await?,
+            header: get(channel.header).await?,
+        })
+    }
+}
+
+fn image(urls: &Urls, media: &Media) -> serde_json::Value {
+    json!({ "type": "Image", "mediaType": media.media_type, "url": urls.media(&media.file_name) })
 }
 
 #[async_trait]
@@ -98,7 +148,8 @@ impl traits::Object for ApubChannel {
     }
 
     async fn into_json(self, data: &Data<HeraldState>) -> Result<Actor, FederationError> {
-        Ok(self.to_actor(&data.urls))
+        let images = ChannelImages::load(&data.db, &self.channel).await?;
+        Ok(self.to_actor(&data.urls, &images))
     }
 
     async fn verify(

@@ -65,6 +65,9 @@ impl InstanceActor {
             indexable: false,
             published: DateTime::<Utc>::UNIX_EPOCH,
             attachment: Vec::new(),
+            icon: None,
+            image: None,
+            interaction_policy: None,
         }
     }
 }

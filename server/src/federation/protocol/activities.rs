@@ -68,3 +68,23 @@ pub struct Create {
     pub cc: Vec<Url>,
     pub object: Note,
 }
+
+/// An activity Herald sends about an object it owns (`Update`, `Delete`, `Add`, `Remove`):
+/// the object is embedded in full (a Note, a Tombstone, the actor).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct OwnActivity {
+    #[serde(rename = "@context")]
+    pub context: Value,
+    pub id: Url,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub actor: Url,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub published: Option<DateTime<Utc>>,
+    pub to: Vec<Url>,
+    pub cc: Vec<Url>,
+    pub object: Value,
+    /// The collection of an `Add` or `Remove` (the featured collection).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<Url>,
+}

@@ -60,7 +60,17 @@ pub struct Actor {
     pub discoverable: bool,
     pub indexable: bool,
     pub published: DateTime<Utc>,
+    /// Profile fields as `PropertyValue`s.
     pub attachment: Vec<Value>,
+    /// Avatar.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub icon: Option<Value>,
+    /// Header image.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<Value>,
+    /// `canFeature`: who may add the channel to collections (Mastodon 4.6, FEP-7aa9).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interaction_policy: Option<Value>,
 }
 
 /// A remote actor document, read leniently: only what federation needs is kept.

@@ -37,4 +37,40 @@ pub struct Note {
     pub cc: Vec<Url>,
     #[serde(default)]
     pub tag: Vec<Value>,
+    /// The Markdown the owner wrote (`mediaType: text/markdown`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<Source>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachment: Vec<Attachment>,
+    /// Who may reply, like, boost and quote (GoToSocial's and Mastodon 4.5's vocabulary).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interaction_policy: Option<Value>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct Source {
+    pub content: String,
+    pub media_type: String,
+}
+
+/// A media attachment, as Mastodon writes it (`Document` with an image `mediaType`).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Attachment {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub media_type: String,
+    pub url: Url,
+    /// Alt text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blurhash: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub focal_point: Option<[f64; 2]>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub width: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub height: Option<u32>,
 }

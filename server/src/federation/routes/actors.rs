@@ -5,7 +5,7 @@ use crate::{
     db::{self, ChannelName, DbError},
     federation::{
         error::FederationError,
-        objects::{ApubChannel, InstanceActor},
+        objects::{channel::ChannelImages, ApubChannel, InstanceActor},
     },
     state::HeraldState,
 };
@@ -31,7 +31,8 @@ pub async fn get_channel(
     data: Data<HeraldState>,
 ) -> Result<HttpResponse, FederationError> {
     let channel = load_channel(&data, &name).await?;
-    let actor = ApubChannel::new(channel, &data.urls).to_actor(&data.urls);
+    let images = ChannelImages::load(&data.db, &channel).await?;
+    let actor = ApubChannel::new(channel, &data.urls).to_actor(&data.urls, &images);
     Ok(activity_json(&actor))
 }
 

@@ -7,6 +7,7 @@ use crate::{
     federation::{
         activities::create::build_create,
         error::FederationError,
+        objects::post::note_for,
         protocol::{
             collections::{
                 OrderedCollection, OrderedCollectionPage, OrderedCollectionPageType,
@@ -63,10 +64,19 @@ pub async fn get_outbox(
                 .map(|p| urls.outbox_page(&channel.name, Some(p.id)))
         })
         .flatten();
+    let ids: Vec<PostId> = posts.iter().map(|p| p.id).collect();
+    let media = db::media_for_posts(&data.db, &ids).await?;
     let items = posts
         .iter()
-        // A post's Create shares the post's UUID (see api::posts).
-        .map(|post| serde_json::to_value(build_create(urls, &channel, post, post.id.0)))
+        .map(|post| {
+            let own: Vec<_> = media
+                .iter()
+                .filter(|m| m.post_id == Some(post.id))
+                .cloned()
+                .collect();
+            // A post's Create shares the post's UUID (see posts::create).
+            serde_json::to_value(build_create(urls, &channel, post, &own, post.id.0))
+        })
         .collect::<Result<Vec<_>, _>>()?;
     Ok(activity_json(&OrderedCollectionPage {
         context: object_context(),
@@ -94,7 +104,7 @@ pub async fn get_followers(
     }))
 }
 
-/// An empty, complete collection: channels follow no one, and pins come later.
+/// An empty, complete collection: channels follow no one.
 fn empty_collection(id: url::Url) -> HttpResponse {
     activity_json(&OrderedCollection {
         context: object_context(),
@@ -114,10 +124,33 @@ pub async fn get_following(
     Ok(empty_collection(data.urls.following(&channel.name)))
 }
 
+/// Pinned posts, embedded in full: Mastodon fetches them when it first sees a profile,
+/// and they are what a new follower sees before any new post arrives.
 pub async fn get_featured(
     name: web::Path<String>,
     data: Data<HeraldState>,
 ) -> Result<HttpResponse, FederationError> {
     let channel = load_channel(&data, &name).await?;
-    Ok(empty_collection(data.urls.featured(&channel.name)))
+    let posts = db::pinned_posts(&data.db, channel.id).await?;
+    let ids: Vec<PostId> = posts.iter().map(|p| p.id).collect();
+    let media = db::media_for_posts(&data.db, &ids).await?;
+    let items = posts
+        .iter()
+        .map(|post| {
+            let own: Vec<_> = media
+                .iter()
+                .filter(|m| m.post_id == Some(post.id))
+                .cloned()
+                .collect();
+            serde_json::to_value(note_for(&data.urls, &channel, post, &own))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(activity_json(&OrderedCollection {
+        context: object_context(),
+        id: data.urls.featured(&channel.name),
+        kind: OrderedCollectionType::OrderedCollection,
+        total_items: items.len() as u64,
+        first: None,
+        ordered_items: Some(items),
+    }))
 }

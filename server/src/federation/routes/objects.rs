@@ -37,7 +37,8 @@ pub async fn get_note(
         return Err(FederationError::NotFound);
     }
     let channel = db::channel_by_id(&data.db, post.channel_id).await?;
-    let mut note = note_for(urls, &channel, &post);
+    let media = db::media_for_posts(&data.db, &[post.id]).await?;
+    let mut note = note_for(urls, &channel, &post, &media);
     note.context = Some(object_context());
     Ok(activity_json(&note))
 }

@@ -1,0 +1,171 @@
+//! `/api/v1/channels/{name}`: the channel's profile, read and changed.
+
+use super::{auth::Scope, posts::media_response, ApiError, TokenKeys};
+use crate::{
+    db::{self, InteractionPolicy, MediaId, ProfileField},
+    posts::{self, ProfileInput},
+    state::HeraldState,
+};
+use activitypub_federation::config::Data;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::{Deserialize, Deserializer, Serialize};
+use utoipa::ToSchema;
+
+fn some_or_null<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Ok(Some(Option::deserialize(deserializer)?))
+}
+
+/// A channel's profile.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ChannelResponse {
+    pub name: String,
+    /// `@name@domain`.
+    pub handle: String,
+    /// The ActivityPub actor id.
+    pub uri: String,
+    /// The public page.
+    pub url: String,
+    pub display_name: String,
+    /// Markdown.
+    pub summary: String,
+    /// Shown as an automated account.
+    pub bot: bool,
+    pub fields: Vec<ProfileField>,
+    pub default_language: Option<String>,
+    pub policy: InteractionPolicy,
+    pub avatar: Option<super::posts::MediaResponse>,
+    pub header: Option<super::posts::MediaResponse>,
+    pub followers_count: u64,
+    pub posts_count: u64,
+}
+
+/// A profile change: only the keys present change.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProfileRequest {
+    pub display_name: Option<String>,
+    /// Markdown.
+    pub summary: Option<String>,
+    pub bot: Option<bool>,
+    /// Up to 4 fields, replacing the current ones.
+    pub fields: Option<Vec<ProfileField>>,
+    /// `null` clears it.
+    #[serde(default, deserialize_with = "some_or_null")]
+    #[schema(value_type = Option<String>)]
+    pub default_language: Option<Option<String>>,
+    /// Who may reply, quote and boost, for posts that do not say otherwise.
+    pub policy: Option<InteractionPolicy>,
+    /// An uploaded image; `null` removes the avatar.
+    #[serde(default, deserialize_with = "some_or_null")]
+    #[schema(value_type = Option<String>)]
+    pub avatar_id: Option<Option<String>>,
+    #[serde(default, deserialize_with = "some_or_null")]
+    #[schema(value_type = Option<String>)]
+    pub header_id: Option<Option<String>>,
+}
+
+fn media_id(raw: Option<Option<String>>) -> Result<Option<Option<MediaId>>, ApiError> {
+    match raw {
+        None => Ok(None),
+        Some(None) => Ok(Some(None)),
+        Some(Some(id)) => MediaId::parse(&id)
+            .map(|m| Some(Some(m)))
+            .ok_or_else(|| ApiError::invalid("media_invalid", format!("`{id}` is not a media id"))),
+    }
+}
+
+async fn response(data: &HeraldState, channel: &db::Channel) -> Result<ChannelResponse, ApiError> {
+    let images =
+        crate::federation::objects::channel::ChannelImages::load(&data.db, channel).await?;
+    Ok(ChannelResponse {
+        name: channel.name.to_string(),
+        handle: format!("@{}@{}", channel.name, data.urls.authority()),
+        uri: data.urls.channel(&channel.name).to_string(),
+        url: data.urls.profile_page(&channel.name).to_string(),
+        display_name: channel.display_name.clone(),
+        summary: channel.summary.clone(),
+        bot: channel.bot,
+        fields: channel.fields.clone(),
+        default_language: channel.default_language.clone(),
+        policy: channel.policy,
+        avatar: images.avatar.as_ref().map(|m| media_response(data, m)),
+        header: images.header.as_ref().map(|m| media_response(data, m)),
+        followers_count: db::count_followers(&data.db, channel.id).await?,
+        posts_count: db::count_posts(&data.db, Some(channel.id)).await?,
+    })
+}
+
+/// Read the channel's profile
+#[utoipa::path(
+    get,
+    path = "/api/v1/channels/{name}",
+    tag = "channel",
+    params(("name" = String, Path)),
+    responses(
+        (status = 200, body = ChannelResponse),
+        (status = 401, body = crate::http::ErrorBody),
+        (status = 403, body = crate::http::ErrorBody),
+        (status = 404, body = crate::http::ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn get_channel(
+    name: web::Path<String>,
+    request: HttpRequest,
+    keys: web::Data<TokenKeys>,
+    data: Data<HeraldState>,
+) -> Result<HttpResponse, ApiError> {
+    let channel = keys
+        .authorize(&request, &data.db, &name, Scope::PostsRead)
+        .await?;
+    Ok(HttpResponse::Ok().json(response(&data, &channel).await?))
+}
+
+/// Change the channel's profile
+///
+/// Display name, Markdown summary, avatar and header (uploaded media), up to 4 profile
+/// fields, the bot flag, the default language and the interaction policy. Followers'
+/// servers get an `Update` of the actor. Needs the `profile:write` scope.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/channels/{name}",
+    tag = "channel",
+    params(("name" = String, Path)),
+    request_body = ProfileRequest,
+    responses(
+        (status = 200, body = ChannelResponse),
+        (status = 401, body = crate::http::ErrorBody),
+        (status = 403, body = crate::http::ErrorBody),
+        (status = 404, body = crate::http::ErrorBody),
+        (status = 422, body = crate::http::ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn patch_channel(
+    name: web::Path<String>,
+    request: HttpRequest,
+    body: web::Json<ProfileRequest>,
+    keys: web::Data<TokenKeys>,
+    data: Data<HeraldState>,
+) -> Result<HttpResponse, ApiError> {
+    let channel = keys
+        .authorize(&request, &data.db, &name, Scope::ProfileWrite)
+        .await?;
+    let body = body.into_inner();
+    let input = ProfileInput {
+        display_name: body.display_name,
+        summary: body.summary,
+        bot: body.bot,
+        fields: body.fields,
+        default_language: body.default_language,
+        policy: body.policy,
+        avatar: media_id(body.avatar_id)?,
+        header: media_id(body.header_id)?,
+    };
+    let channel = posts::update_profile(&data, &channel, input).await?;
+    Ok(HttpResponse::Ok().json(response(&data, &channel).await?))
+}

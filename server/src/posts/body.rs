@@ -1,0 +1,309 @@
+//! A post's body from the owner's input: validation, mentions resolved by WebFinger,
+//! Markdown rendered with hashtag and mention links, and the AS `tag` array.
+
+use super::PostError;
+use crate::{
+    content::{self, Links},
+    db::{self, Channel, InteractionPolicy, Media, MediaId, PostBody, Visibility},
+    federation::objects::ApubRemoteActor,
+    state::HeraldState,
+};
+use activitypub_federation::{config::Data, fetch::webfinger::webfinger_resolve_actor};
+use chrono::{DateTime, Utc};
+use serde_json::{json, Value};
+use std::{collections::HashMap, time::Duration};
+
+/// Attachments per post: Mastodon keeps the first four.
+pub const MAX_MEDIA: usize = 4;
+/// The longest content warning, in characters.
+pub const MAX_SUMMARY_CHARS: usize = 1_000;
+/// How long resolving one mention may take before it stays plain text.
+const MENTION_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// What the owner sends to create or edit a post.
+#[derive(Clone, Debug, Default)]
+pub struct PostInput {
+    pub text: String,
+    pub summary: Option<String>,
+    pub language: Option<String>,
+    pub sensitive: bool,
+    pub visibility: Visibility,
+    pub scheduled_at: Option<DateTime<Utc>>,
+    pub media: Vec<MediaId>,
+    pub policy: Option<InteractionPolicy>,
+}
+
+/// A BCP 47 language tag, loosely: a 2–3 letter primary language and optional subtags.
+pub(crate) fn valid_language(tag: &str) -> bool {
+    let mut parts = tag.split('-');
+    let primary_ok = parts
+        .next()
+        .is_some_and(|p| (2..=3).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphabetic()));
+    primary_ok
+        && parts.all(|p| (1..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphanumeric()))
+}
+
+impl PostInput {
+    /// Checks and normalizes the input: trimmed text within `max_chars`, a short content
+    /// warning, a language tag, at most four distinct attachments, a future schedule.
+    pub fn validate(
+        mut self,
+        max_chars: usize,
+        now: DateTime<Utc>,
+    ) -> Result<PostInput, PostError> {
+        self.text = self.text.trim().to_string();
+        if self.text.is_empty() {
+            return Err(PostError::invalid("post_empty", "`text` must not be empty"));
+        }
+        if self.text.chars().count() > max_chars {
+            return Err(PostError::invalid(
+                "post_too_long",
+                format!("`text` is limited to {max_chars} characters"),
+            ));
+        }
+        self.summary = self
+            .summary
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty());
+        if self
+            .summary
+            .as_ref()
+            .is_some_and(|s| s.chars().count() > MAX_SUMMARY_CHARS)
+        {
+            return Err(PostError::invalid(
+                "summary_too_long",
+                format!("`summary` is limited to {MAX_SUMMARY_CHARS} characters"),
+            ));
+        }
+        self.language = self
+            .language
+            .map(|l| l.trim().to_string())
+            .filter(|l| !l.is_empty());
+        if let Some(lang) = &self.language {
+            if !valid_language(lang) {
+                return Err(PostError::invalid(
+                    "language_invalid",
+                    format!("`{lang}` is not a language tag such as en or pt-BR"),
+                ));
+            }
+        }
+        if self.media.len() > MAX_MEDIA {
+            return Err(PostError::invalid(
+                "too_many_media",
+                format!("a post has at most {MAX_MEDIA} attachments"),
+            ));
+        }
+        let mut seen = self.media.clone();
+        seen.sort_by_key(|m| m.0);
+        seen.dedup();
+        if seen.len() != self.media.len() {
+            return Err(PostError::invalid(
+                "media_invalid",
+                "an attachment is listed twice",
+            ));
+        }
+        if self.scheduled_at.is_some_and(|t| t <= now) {
+            return Err(PostError::invalid(
+                "schedule_in_past",
+                "`scheduled_at` must be in the future",
+            ));
+        }
+        Ok(self)
+    }
+}
+
+/// Loads the attachments in order, each the channel's own.
+pub(crate) async fn load_media(
+    data: &HeraldState,
+    channel: &Channel,
+    ids: &[MediaId],
+) -> Result<Vec<Media>, PostError> {
+    let mut media = Vec::with_capacity(ids.len());
+    for id in ids {
+        match db::media_by_id(&data.db, channel.id, *id).await {
+            Ok(m) => media.push(m),
+            Err(db::DbError::NotFound) => {
+                return Err(PostError::invalid(
+                    "media_invalid",
+                    format!("no uploaded media {id} in this channel"),
+                ))
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(media)
+}
+
+/// A mention that resolved: its actor and where its link points.
+struct Mentioned {
+    acct: String,
+    actor: String,
+    href: String,
+}
+
+/// Resolves `user@domain` mentions: channels of this instance directly, others by
+/// WebFinger and the actor document (cached), all at once, each within a time limit.
+async fn resolve_mentions(data: &Data<HeraldState>, accts: Vec<String>) -> Vec<Mentioned> {
+    let authority = data.urls.authority();
+    let authority = authority.as_str();
+    let lookups = accts.into_iter().map(|acct| async move {
+        let (user, domain) = acct.split_once('@')?;
+        if domain.eq_ignore_ascii_case(authority) {
+            let channel = db::channel_by_name(&data.db, user).await.ok()?;
+            return Some(Mentioned {
+                actor: data.urls.channel(&channel.name).to_string(),
+                href: data.urls.profile_page(&channel.name).to_string(),
+                acct,
+            });
+        }
+        let request = data.reset_request_count();
+        let lookup = webfinger_resolve_actor::<HeraldState, ApubRemoteActor>(&acct, &request);
+        match tokio::time::timeout(MENTION_TIMEOUT, lookup).await {
+            Ok(Ok(actor)) => Some(Mentioned {
+                actor: actor.0.uri.to_string(),
+                href: actor.0.uri.to_string(),
+                acct,
+            }),
+            _ => {
+                tracing::debug!("a mention did not resolve; it stays plain text");
+                None
+            }
+        }
+    });
+    futures::future::join_all(lookups)
+        .await
+        .into_iter()
+        .flatten()
+        .collect()
+}
+
+/// Renders `input` into a post body for `channel`.
+pub(crate) async fn prepare_body(
+    data: &Data<HeraldState>,
+    channel: &Channel,
+    input: &PostInput,
+) -> PostBody {
+    let mentioned = resolve_mentions(data, content::mention_candidates(&input.text)).await;
+    let hrefs: HashMap<String, String> = mentioned
+        .iter()
+        .map(|m| (m.acct.clone(), m.href.clone()))
+        .collect();
+    let hashtag_url = |tag: &str| data.urls.hashtag(&channel.name, tag).to_string();
+    let rendered = content::render(
+        &input.text,
+        &Links {
+            hashtag_url: &hashtag_url,
+            mentions: &hrefs,
+        },
+    );
+    let mut tags: Vec<Value> = rendered
+        .hashtags
+        .iter()
+        .map(|tag| {
+            json!({
+                "type": "Hashtag",
+                "href": data.urls.hashtag(&channel.name, &tag.to_lowercase()),
+                "name": format!("#{tag}"),
+            })
+        })
+        .collect();
+    let mut mentions = Vec::new();
+    for acct in &rendered.mentions {
+        if let Some(m) = mentioned.iter().find(|m| &m.acct == acct) {
+            tags.push(json!({ "type": "Mention", "href": m.actor, "name": format!("@{acct}") }));
+            mentions.push(m.actor.clone());
+        }
+    }
+    PostBody {
+        source: input.text.clone(),
+        content_html: rendered.html,
+        summary: input.summary.clone(),
+        language: input
+            .language
+            .clone()
+            .or_else(|| channel.default_language.clone()),
+        sensitive: input.sensitive || input.summary.is_some(),
+        visibility: input.visibility,
+        tags,
+        mentions,
+        policy: input.policy,
+        media: input.media.clone(),
+    }
+}
+
+/// The inboxes of the servers of mentioned remote actors (from the actor cache).
+pub(crate) async fn mention_inboxes(data: &HeraldState, mentions: &[String]) -> Vec<String> {
+    let mut inboxes = Vec::new();
+    for mention in mentions {
+        let Ok(uri) = url::Url::parse(mention) else {
+            continue;
+        };
+        if data.urls.parse_channel(&uri).is_some() {
+            continue;
+        }
+        if let Ok(actor) = db::remote_actor_by_uri(&data.db, &uri).await {
+            let inbox = actor.delivery_inbox().to_string();
+            if !inboxes.contains(&inbox) {
+                inboxes.push(inbox);
+            }
+        }
+    }
+    inboxes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input(text: &str) -> PostInput {
+        PostInput {
+            text: text.into(),
+            ..PostInput::default()
+        }
+    }
+
+    fn code(result: Result<PostInput, PostError>) -> &'static str {
+        match result {
+            Err(PostError::Invalid { code, .. }) => code,
+            Err(_) => "other",
+            Ok(_) => "ok",
+        }
+    }
+
+    #[test]
+    fn inputs_are_validated() {
+        let now = Utc::now();
+        assert_eq!(code(input("hello").validate(100, now)), "ok");
+        assert_eq!(code(input("  \n").validate(100, now)), "post_empty");
+        assert_eq!(
+            code(input(&"x".repeat(101)).validate(100, now)),
+            "post_too_long"
+        );
+        let mut i = input("hi");
+        i.language = Some("english language".into());
+        assert_eq!(code(i.validate(100, now)), "language_invalid");
+        let mut i = input("hi");
+        i.summary = Some("w".repeat(MAX_SUMMARY_CHARS + 1));
+        assert_eq!(code(i.validate(100, now)), "summary_too_long");
+        let mut i = input("hi");
+        i.media = (0..5).map(|_| MediaId(uuid::Uuid::now_v7())).collect();
+        assert_eq!(code(i.validate(100, now)), "too_many_media");
+        let mut i = input("hi");
+        let id = MediaId(uuid::Uuid::now_v7());
+        i.media = vec![id, id];
+        assert_eq!(code(i.validate(100, now)), "media_invalid");
+        let mut i = input("hi");
+        i.scheduled_at = Some(now - chrono::Duration::seconds(1));
+        assert_eq!(code(i.validate(100, now)), "schedule_in_past");
+    }
+
+    #[test]
+    fn language_tags() {
+        for ok in ["en", "pt-BR", "zh-Hant-TW", "gsw"] {
+            assert!(valid_language(ok), "{ok}");
+        }
+        for bad in ["", "e", "english", "en_US", "en-", "1a"] {
+            assert!(!valid_language(bad), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,52 @@
+//! The post lifecycle, shared by the API and the scheduler: create (now or scheduled),
+//! preview, edit, delete, pin and unpin, publish what is due, and profile changes. Each
+//! step validates, resolves mentions, renders the body, builds its activity and stores
+//! both in one transaction, then enqueues the fan-out.
+//!
+//! Called by entry points (`api`, `app`'s scheduler); calls `content`, `federation`
+//! (builders, WebFinger), `db` and `delivery`.
+
+mod body;
+mod lifecycle;
+mod profile;
+
+pub use body::{PostInput, MAX_MEDIA, MAX_SUMMARY_CHARS};
+pub use lifecycle::{create, delete, edit, pin, preview, publish_due, Preview, Published};
+pub use profile::{update_profile, ProfileInput, MAX_FIELDS};
+
+use crate::db::DbError;
+
+/// What can go wrong with a post, each with its HTTP meaning in the API.
+#[derive(Debug, thiserror::Error)]
+pub enum PostError {
+    #[error("no post with this id exists in this channel")]
+    NotFound,
+    #[error("this post was deleted")]
+    Gone,
+    /// Input that is not acceptable (422), with a stable code.
+    #[error("{message}")]
+    Invalid { code: &'static str, message: String },
+    #[error(transparent)]
+    Db(DbError),
+    #[error("could not serialize an activity: {0}")]
+    Serialize(#[from] serde_json::Error),
+}
+
+impl PostError {
+    pub(crate) fn invalid(code: &'static str, message: impl Into<String>) -> PostError {
+        PostError::Invalid {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<DbError> for PostError {
+    fn from(err: DbError) -> Self {
+        match err {
+            DbError::NotFound => PostError::NotFound,
+            DbError::Conflict(detail) => PostError::invalid("media_invalid", detail),
+            other => PostError::Db(other),
+        }
+    }
+}

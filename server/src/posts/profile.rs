@@ -1,0 +1,147 @@
+//! Profile changes: stored, then followers get an `Update` of the actor.
+
+use super::{body::valid_language, PostError};
+use crate::{
+    db::{
+        self, ActivityKind, Broadcast, Channel, InteractionPolicy, MediaId, NewActivity,
+        ProfileChanges, ProfileField,
+    },
+    federation::{
+        activities::lifecycle::build_update_actor,
+        objects::channel::{ApubChannel, ChannelImages},
+    },
+    state::HeraldState,
+};
+use activitypub_federation::config::Data;
+
+/// Profile fields a channel may have (Mastodon shows four).
+pub const MAX_FIELDS: usize = 4;
+const MAX_DISPLAY_NAME: usize = 100;
+const MAX_SUMMARY: usize = 2_000;
+const MAX_FIELD_NAME: usize = 255;
+const MAX_FIELD_VALUE: usize = 2_048;
+
+/// A profile change: each `Some` replaces the value (`Some(None)` clears it).
+#[derive(Clone, Debug, Default)]
+pub struct ProfileInput {
+    pub display_name: Option<String>,
+    pub summary: Option<String>,
+    pub bot: Option<bool>,
+    pub fields: Option<Vec<ProfileField>>,
+    pub default_language: Option<Option<String>>,
+    pub policy: Option<InteractionPolicy>,
+    pub avatar: Option<Option<MediaId>>,
+    pub header: Option<Option<MediaId>>,
+}
+
+fn too_long(code: &'static str, what: &str, max: usize) -> PostError {
+    PostError::invalid(code, format!("{what} is limited to {max} characters"))
+}
+
+impl ProfileInput {
+    fn validate(&self) -> Result<(), PostError> {
+        if self
+            .display_name
+            .as_ref()
+            .is_some_and(|n| n.chars().count() > MAX_DISPLAY_NAME)
+        {
+            return Err(too_long(
+                "display_name_too_long",
+                "`display_name`",
+                MAX_DISPLAY_NAME,
+            ));
+        }
+        if self
+            .summary
+            .as_ref()
+            .is_some_and(|s| s.chars().count() > MAX_SUMMARY)
+        {
+            return Err(too_long("summary_too_long", "`summary`", MAX_SUMMARY));
+        }
+        if let Some(fields) = &self.fields {
+            if fields.len() > MAX_FIELDS {
+                return Err(PostError::invalid(
+                    "too_many_fields",
+                    format!("a profile has at most {MAX_FIELDS} fields"),
+                ));
+            }
+            for field in fields {
+                if field.name.trim().is_empty() {
+                    return Err(PostError::invalid("field_invalid", "a field needs a name"));
+                }
+                if field.name.chars().count() > MAX_FIELD_NAME {
+                    return Err(too_long("field_invalid", "a field's name", MAX_FIELD_NAME));
+                }
+                if field.value.chars().count() > MAX_FIELD_VALUE {
+                    return Err(too_long(
+                        "field_invalid",
+                        "a field's value",
+                        MAX_FIELD_VALUE,
+                    ));
+                }
+            }
+        }
+        if let Some(Some(lang)) = &self.default_language {
+            if !valid_language(lang) {
+                return Err(PostError::invalid(
+                    "language_invalid",
+                    format!("`{lang}` is not a language tag such as en or pt-BR"),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Changes a channel's profile and sends its followers an `Update` of the actor.
+pub async fn update_profile(
+    data: &Data<HeraldState>,
+    channel: &Channel,
+    input: ProfileInput,
+) -> Result<Channel, PostError> {
+    input.validate()?;
+    for image in [input.avatar, input.header].into_iter().flatten().flatten() {
+        match db::media_by_id(&data.db, channel.id, image).await {
+            Ok(_) => {}
+            Err(db::DbError::NotFound) => {
+                return Err(PostError::invalid(
+                    "media_invalid",
+                    format!("no uploaded media {image} in this channel"),
+                ))
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let changes = ProfileChanges {
+        display_name: input.display_name.map(|n| n.trim().to_string()),
+        summary: input.summary,
+        bot: input.bot,
+        fields: input.fields,
+        default_language: input.default_language,
+        policy: input.policy,
+        avatar: input.avatar,
+        header: input.header,
+    };
+    let channel = db::update_profile(&data.db, channel.id, changes).await?;
+    let images = ChannelImages::load(&data.db, &channel).await?;
+    let actor = ApubChannel::new(channel.clone(), &data.urls).to_actor(&data.urls, &images);
+    let (id, update) = build_update_actor(&data.urls, &channel, &actor);
+    let fanout = db::store_broadcast(
+        &data.db,
+        Broadcast {
+            activity: NewActivity {
+                id,
+                channel_id: channel.id,
+                kind: ActivityKind::Update,
+                post_id: None,
+                payload: serde_json::to_string(&update)?,
+            },
+            extra_inboxes: Vec::new(),
+        },
+    )
+    .await?;
+    if let Err(err) = data.queue.enqueue_fanout(fanout).await {
+        tracing::warn!(error = %crate::error_chain(&err), "could not enqueue a fan-out");
+    }
+    Ok(channel)
+}
