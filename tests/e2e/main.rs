@@ -16,5 +16,6 @@ mod federation_flow;
 mod fixtures;
 mod inbox_errors;
 mod migrations;
+mod post_lifecycle;
 mod processes;
 mod production_mode;

@@ -275,6 +275,132 @@ mod tests {
         );
     }
 
+    fn links<'a>(
+        mentions: &'a HashMap<String, String>,
+        tag_url: &'a dyn Fn(&str) -> String,
+    ) -> Links<'a> {
+        Links {
+            hashtag_url: tag_url,
+            mentions,
+        }
+    }
+
+    #[test]
+    fn hashtags_mentions_and_bare_urls() {
+        let mentions = HashMap::from([(
+            "alice@social.example".to_string(),
+            "https://social.example/users/alice".to_string(),
+        )]);
+        let tag_url = |t: &str| format!("https://h.example/@ceo/tags/{t}");
+        let rendered = render(
+            "Hi @alice@social.example and @bob@nowhere.example! #Release at https://example.com/x #release",
+            &links(&mentions, &tag_url),
+        );
+        assert_eq!(
+            rendered.html,
+            "<p>Hi <span class=\"h-card\"><a href=\"https://social.example/users/alice\" \
+             class=\"u-url mention\" rel=\"nofollow noopener noreferrer\">@<span>alice</span></a></span> \
+             and @bob@nowhere.example! <a href=\"https://h.example/@ceo/tags/release\" \
+             class=\"mention hashtag\" rel=\"nofollow noopener noreferrer\">#<span>Release</span></a> at \
+             <a href=\"https://example.com/x\" rel=\"nofollow noopener noreferrer\">https://example.com/x</a> \
+             <a href=\"https://h.example/@ceo/tags/release\" class=\"mention hashtag\" \
+             rel=\"nofollow noopener noreferrer\">#<span>release</span></a></p>"
+        );
+        assert_eq!(rendered.hashtags, ["Release"]);
+        assert_eq!(rendered.mentions, ["alice@social.example"]);
+        assert_eq!(
+            mention_candidates(
+                "@Alice@Social.Example `@x@y.example` [@z@w.example](https://a.example)"
+            ),
+            ["alice@social.example"]
+        );
+    }
+
+    #[test]
+    fn nothing_is_linked_inside_code_or_links() {
+        let mentions = HashMap::new();
+        let tag_url = |t: &str| format!("/tags/{t}");
+        let html = render(
+            "`#notatag` [see #this](https://example.com)\n\n```\nhttps://x.example #y\n```",
+            &links(&mentions, &tag_url),
+        )
+        .html;
+        assert!(!html.contains("hashtag"), "{html}");
+        assert!(!html.contains("href=\"https://x.example"), "{html}");
+    }
+
+    /// A corpus of ways to smuggle script into HTML: none may survive.
+    #[test]
+    fn the_xss_corpus_is_defused() {
+        let corpus = [
+            "<script>alert(1)</script>",
+            "<SCRIPT SRC=//evil.example/x.js></SCRIPT>",
+            "<img src=x onerror=alert(1)>",
+            "<svg onload=alert(1)>",
+            "<iframe src=\"https://evil.example\"></iframe>",
+            "<a href=\"javascript:alert(1)\">x</a>",
+            "<a href=\"JaVaScRiPt:alert(1)\">x</a>",
+            "<a href=\"java\tscript:alert(1)\">x</a>",
+            "<a href=\"&#106;avascript:alert(1)\">x</a>",
+            "<a href=\"data:text/html,<script>alert(1)</script>\">x</a>",
+            "<a href=\"vbscript:msgbox(1)\">x</a>",
+            "[x](javascript:alert(1))",
+            "[x](data:text/html;base64,PHNjcmlwdD4=)",
+            "![x](javascript:alert(1))",
+            "<p style=\"background:url(javascript:alert(1))\">x</p>",
+            "<style>body{background:red}</style>",
+            "<div onmouseover=\"alert(1)\">x</div>",
+            "<object data=\"evil.swf\"></object><embed src=\"evil.swf\">",
+            "<form action=\"https://evil.example\"><input name=x></form>",
+            "<math><mi xlink:href=\"javascript:alert(1)\">x</mi></math>",
+            "<scr<script>ipt>alert(1)</scr</script>ipt>",
+            "<a href=\"https://ok.example\" onclick=\"alert(1)\">ok</a>",
+            "<base href=\"https://evil.example/\">",
+            "<meta http-equiv=\"refresh\" content=\"0;url=https://evil.example\">",
+            "<link rel=stylesheet href=https://evil.example/x.css>",
+            "<a href=\"https://ok.example\" class=\"evil\" style=\"x\" target=\"_top\">ok</a>",
+            "<!-- <script>alert(1)</script> -->",
+        ];
+        let dangerous = [
+            "<script",
+            "javascript:",
+            "vbscript:",
+            "data:",
+            "onerror",
+            "onload",
+            "onclick",
+            "onmouseover",
+            "<iframe",
+            "<svg",
+            "<style",
+            "style=",
+            "<object",
+            "<embed",
+            "<form",
+            "<input",
+            "<math",
+            "<base",
+            "<meta",
+            "<link",
+            "target=",
+            "class=\"evil",
+            "<img",
+        ];
+        let mentions = HashMap::new();
+        let tag_url = |t: &str| format!("/tags/{t}");
+        for attack in corpus {
+            for html in [
+                render(attack, &links(&mentions, &tag_url)).html,
+                render_markdown(attack),
+            ] {
+                let lower = html.to_lowercase();
+                for bad in dangerous {
+                    assert!(!lower.contains(bad), "{attack:?} left {bad:?} in {html:?}");
+                }
+            }
+        }
+    }
+
     #[test]
     fn raw_html_and_scripts_are_stripped() {
         let html = render_markdown(

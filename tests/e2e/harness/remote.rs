@@ -119,6 +119,7 @@ impl FakeRemote {
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(FederationMiddleware::new(app_config.clone()))
+                .route("/.well-known/webfinger", web::get().to(get_webfinger))
                 .route("/users/{name}", web::get().to(get_user))
                 .route("/users/{name}/inbox", web::post().to(post_inbox))
                 .route("/inbox", web::post().to(post_inbox))
@@ -256,6 +257,28 @@ fn key_id(request: &HttpRequest) -> String {
         .and_then(|v| v.split('"').next())
         .unwrap_or_default()
         .to_string()
+}
+
+#[derive(Deserialize)]
+struct WebfingerQuery {
+    resource: String,
+}
+
+/// WebFinger for the remote's users, so Herald can resolve `@name@domain` mentions.
+async fn get_webfinger(query: web::Query<WebfingerQuery>, data: Data<RemoteState>) -> HttpResponse {
+    let acct = query.resource.trim_start_matches("acct:");
+    let Some((name, _)) = acct.split_once('@') else {
+        return HttpResponse::BadRequest().finish();
+    };
+    let Some(user) = data.0.users.lock().expect("lock").get(name).cloned() else {
+        return HttpResponse::NotFound().finish();
+    };
+    HttpResponse::Ok()
+        .content_type("application/jrd+json")
+        .json(json!({
+            "subject": format!("acct:{acct}"),
+            "links": [{ "rel": "self", "type": "application/activity+json", "href": user.id }],
+        }))
 }
 
 async fn get_user(
