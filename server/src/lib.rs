@@ -17,6 +17,7 @@ pub mod db;
 pub mod delivery;
 pub mod federation;
 pub mod http;
+pub mod media;
 pub mod posts;
 pub mod state;
 pub mod web;

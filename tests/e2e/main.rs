@@ -15,6 +15,8 @@ mod documents;
 mod federation_flow;
 mod fixtures;
 mod inbox_errors;
+mod mastodon_shape;
+mod media;
 mod migrations;
 mod post_lifecycle;
 mod processes;

@@ -27,6 +27,12 @@ pub enum ApiError {
     BadJson(String),
     #[error("send the body as application/json")]
     UnsupportedMediaType,
+    /// Over a size limit (413), the limit named in the message.
+    #[error("{message}")]
+    TooLarge { code: &'static str, message: String },
+    /// A file type Herald does not take (415).
+    #[error("{message}")]
+    UnsupportedType { code: &'static str, message: String },
     /// The same Idempotency-Key arrived while its first request is still being answered.
     #[error("a request with this Idempotency-Key is in progress; retry in a moment")]
     IdempotencyInProgress,
@@ -62,6 +68,8 @@ impl ApiError {
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "content_type_unsupported",
             ),
+            ApiError::TooLarge { code, .. } => (StatusCode::PAYLOAD_TOO_LARGE, code),
+            ApiError::UnsupportedType { code, .. } => (StatusCode::UNSUPPORTED_MEDIA_TYPE, code),
             ApiError::IdempotencyInProgress => (StatusCode::CONFLICT, "idempotency_in_progress"),
             ApiError::Invalid { code, .. } => (StatusCode::UNPROCESSABLE_ENTITY, code),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),

@@ -10,6 +10,7 @@ mod changes;
 mod delivery;
 mod error;
 mod idempotency;
+mod media;
 mod openapi;
 mod posts;
 mod profile;
@@ -32,6 +33,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/openapi.json", web::get().to(get_openapi))
             .route("/channels/{name}", web::get().to(profile::get_channel))
             .route("/channels/{name}", web::patch().to(profile::patch_channel))
+            .route(
+                "/channels/{name}/media",
+                web::post().to(media::upload_media),
+            )
             .route("/channels/{name}/posts", web::post().to(posts::create_post))
             .route("/channels/{name}/posts", web::get().to(posts::list_posts))
             .route(

@@ -1,6 +1,6 @@
 //! The OpenAPI document, generated from the handlers' annotations.
 
-use super::{changes, delivery, posts, profile};
+use super::{changes, delivery, media, posts, profile};
 use crate::http::{ErrorBody, ErrorDetail};
 use utoipa::{
     openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
@@ -26,7 +26,8 @@ use utoipa::{
         changes::unpin_post,
         delivery::get_delivery,
         profile::get_channel,
-        profile::patch_channel
+        profile::patch_channel,
+        media::upload_media
     ),
     components(schemas(
         posts::NewPostRequest,
@@ -39,6 +40,7 @@ use utoipa::{
         delivery::DeliveryFailure,
         profile::ChannelResponse,
         profile::ProfileRequest,
+        media::MediaUpload,
         crate::db::InteractionPolicy,
         crate::db::Audience,
         crate::db::Visibility,
@@ -49,7 +51,8 @@ use utoipa::{
     modifiers(&BearerAuth),
     tags(
         (name = "posts", description = "A channel's posts"),
-        (name = "channel", description = "A channel's profile")
+        (name = "channel", description = "A channel's profile"),
+        (name = "media", description = "Image uploads")
     )
 )]
 pub struct ApiDoc;

@@ -173,9 +173,6 @@ pub(super) fn validate(raw: RawConfig, problems: &mut Vec<Problem>) -> Option<Co
     );
     let per_host = positive("delivery.per_host", raw.delivery.per_host, 64, problems);
     let max_chars = positive("posts.max_chars", raw.posts.max_chars, 1_000_000, problems);
-    if raw.posts.media_dir.trim().is_empty() {
-        problems.push(Problem::new("posts.media_dir", "must not be empty"));
-    }
     let max_upload_bytes = positive(
         "posts.max_upload_bytes",
         raw.posts.max_upload_bytes,
@@ -206,7 +203,7 @@ pub(super) fn validate(raw: RawConfig, problems: &mut Vec<Problem>) -> Option<Co
     Some(Config {
         domain: domain?,
         listen: listen?,
-        data_dir: PathBuf::from(raw.data_dir),
+        data_dir: PathBuf::from(&raw.data_dir),
         database_url: Secret::new(raw.database_url),
         redis,
         debug: raw.debug,
@@ -214,7 +211,10 @@ pub(super) fn validate(raw: RawConfig, problems: &mut Vec<Problem>) -> Option<Co
         log: raw.log,
         posts: PostsConfig {
             max_chars: usize::try_from(max_chars?).ok()?,
-            media_dir: PathBuf::from(raw.posts.media_dir),
+            media_dir: match raw.posts.media_dir.trim() {
+                "" => PathBuf::from(&raw.data_dir).join("media"),
+                dir => PathBuf::from(dir),
+            },
             max_upload_bytes: u64::try_from(max_upload_bytes?).ok()?,
             max_upload_pixels: u64::try_from(max_upload_pixels?).ok()?,
         },

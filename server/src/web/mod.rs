@@ -4,6 +4,7 @@
 //!
 //! An entry point: calls `db` and `content`.
 
+mod media;
 mod pages;
 
 use actix_web::web;
@@ -15,5 +16,6 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; img-src 'self'; s
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(pages::get_home))
         .route("/@{name}", web::get().to(pages::get_channel_page))
-        .route("/@{name}/{id}", web::get().to(pages::get_post_page));
+        .route("/@{name}/{id}", web::get().to(pages::get_post_page))
+        .route("/media/{file}", web::get().to(media::get_media));
 }

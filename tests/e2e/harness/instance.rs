@@ -53,6 +53,8 @@ pub struct Options {
     pub unreachable_after_secs: u64,
     /// `delivery.timeout_secs` (stale entries are claimed after twice this plus 2 s).
     pub timeout_secs: u64,
+    /// `posts.max_upload_bytes`.
+    pub max_upload_bytes: u64,
 }
 
 impl Default for Options {
@@ -64,6 +66,7 @@ impl Default for Options {
             max_attempts: 12,
             unreachable_after_secs: 86400,
             timeout_secs: 3,
+            max_upload_bytes: 10 * 1024 * 1024,
         }
     }
 }
@@ -112,6 +115,10 @@ impl TestInstance {
             (
                 "HERALD_DELIVERY__TIMEOUT_SECS",
                 options.timeout_secs.to_string(),
+            ),
+            (
+                "HERALD_POSTS__MAX_UPLOAD_BYTES",
+                options.max_upload_bytes.to_string(),
             ),
             (
                 "HERALD_DELIVERY__MAX_ATTEMPTS",
