@@ -91,6 +91,20 @@ async fn edits_pins_and_deletes_reach_followers() {
     assert_eq!(created["tag"][0]["type"], "Hashtag");
     assert_eq!(created["tag"][0]["name"], "#news");
     assert_eq!(created["source"]["mediaType"], "text/markdown");
+    // The hashtag links to the channel's page of posts with that hashtag.
+    let tag_page = created["tag"][0]["href"].as_str().unwrap().to_string();
+    assert_eq!(tag_page, w.herald.url("/@ceo/tags/news"));
+    let html = w
+        .herald
+        .client
+        .get(&tag_page)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("First version"), "{html}");
 
     // An edit: Update with `updated` later than `published`, and the Note shows it.
     let (status, edited) = w

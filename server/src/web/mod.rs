@@ -16,6 +16,10 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; img-src 'self'; s
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(pages::get_home))
         .route("/@{name}", web::get().to(pages::get_channel_page))
+        .route(
+            "/@{name}/tags/{tag}",
+            web::get().to(pages::get_hashtag_page),
+        )
         .route("/@{name}/{id}", web::get().to(pages::get_post_page))
         .route("/media/{file}", web::get().to(media::get_media));
 }

@@ -162,6 +162,41 @@ pub async fn get_channel_page(name: web::Path<String>, data: Data<HeraldState>) 
     page(StatusCode::OK, channel.name.as_str(), &head, &body)
 }
 
+/// Posts looked through for a hashtag page.
+const HASHTAG_SCAN: u64 = 500;
+
+/// A channel's posts with one hashtag (the target of hashtag links in its posts).
+pub async fn get_hashtag_page(
+    path: web::Path<(String, String)>,
+    data: Data<HeraldState>,
+) -> HttpResponse {
+    let (name, tag) = path.into_inner();
+    let channel = match load(&data, &name).await {
+        Ok(Some(channel)) => channel,
+        Ok(None) => return not_found(),
+        Err(e) => return server_error(e),
+    };
+    let tag = tag.to_lowercase();
+    let wanted = format!("#{tag}");
+    let posts = match db::list_posts(&data.db, channel.id, None, HASHTAG_SCAN).await {
+        Ok(posts) => posts,
+        Err(e) => return server_error(e),
+    };
+    let mut body = channel_header(&data, &channel);
+    let _ = write!(body, "<h2>#{}</h2>", escape(&tag));
+    for post in posts.iter().filter(|p| {
+        p.tags.iter().any(|t| {
+            t["type"] == "Hashtag"
+                && t["name"]
+                    .as_str()
+                    .is_some_and(|n| n.to_lowercase() == wanted)
+        })
+    }) {
+        body.push_str(&post_html(&data, &channel, post));
+    }
+    page(StatusCode::OK, &format!("#{tag}"), "", &body)
+}
+
 pub async fn get_post_page(
     path: web::Path<(String, String)>,
     data: Data<HeraldState>,
