@@ -9,6 +9,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261125_000001_create_schema;
 mod m20261125_000002_add_instance_health;
 mod m20261125_000003_extend_posts_and_channels;
+mod m20261125_000004_add_inbound_and_moderation;
 
 /// The ordered list of Herald's migrations.
 pub struct Migrator;
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000001_create_schema::Migration),
             Box::new(m20261125_000002_add_instance_health::Migration),
             Box::new(m20261125_000003_extend_posts_and_channels::Migration),
+            Box::new(m20261125_000004_add_inbound_and_moderation::Migration),
         ]
     }
 }

@@ -111,14 +111,25 @@ async fn follow_post_and_undo(backend: Backend) {
         );
     }
     assert_eq!(herald.follower_count(&channel).await, 3);
-    // A repeated Follow is idempotent (and answered again).
+    // A replayed Follow (the same id again) is processed once; a new Follow from a
+    // follower is idempotent and answered again.
     mastodon
         .send(&alice, follow_alice.clone(), &actor.inbox)
         .await;
-    eventually("the repeated Follow is answered", WAIT, || async {
+    let again = mastodon.follow(&alice, &actor.id);
+    mastodon.send(&alice, again.clone(), &actor.inbox).await;
+    eventually("the new Follow is answered", WAIT, || async {
         (mastodon.received_of("Accept").len() == 3).then_some(())
     })
     .await;
+    let answers = mastodon.received_of("Accept");
+    let answering = |follow: &Value| {
+        answers
+            .iter()
+            .filter(|a| a.activity["object"]["id"] == follow["id"])
+            .count()
+    };
+    assert_eq!((answering(&follow_alice), answering(&again)), (1, 1));
     assert_eq!(herald.follower_count(&channel).await, 3);
 
     // Herald fetched the followers' actors with GETs signed by its instance actor.

@@ -3,7 +3,7 @@
 //! Parsing never touches the network.
 
 use herald::federation::{
-    activities::InboxActivity,
+    inbox::envelope::{Envelope, EnvelopeError},
     protocol::{
         activities::{Follow, Undo, UndoObject},
         actor::{Actor, ActorRefusal, RemoteActorDoc},
@@ -89,19 +89,16 @@ fn classify(kind: &str, json: &Value) -> Option<Result<String, String>> {
             })
             .map_err(parse_error)
     } else if json.get("actor").is_some() {
-        if json.get("id").is_none() {
-            // Without an id an activity cannot be deduplicated or verified against its
-            // actor's host; the inbox answers 400 activity_invalid.
-            return Some(Err("no_id".into()));
-        }
-        // Any other activity must at least get through the inbox's parser.
-        serde_json::from_value::<InboxActivity>(json.clone())
-            .map(|a| match a {
-                InboxActivity::Follow(_) => "Follow".into(),
-                InboxActivity::Undo(_) => "Undo".into(),
-                InboxActivity::Other(_) => "ignored".into(),
+        // Any other activity must get through the inbox's outline reader.
+        Envelope::parse(json.clone())
+            .map(|e| format!("activity {}", e.kind))
+            .map_err(|e| match e {
+                // Without an id an activity cannot be deduplicated or checked against its
+                // actor's host; the inbox answers 400 activity_invalid.
+                EnvelopeError::NoId => "no_id".to_string(),
+                EnvelopeError::ForeignId => "foreign_id".to_string(),
+                other => format!("invalid: {other}"),
             })
-            .map_err(parse_error)
     } else {
         return None;
     })
@@ -111,6 +108,9 @@ fn classify(kind: &str, json: &Value) -> Option<Result<String, String>> {
 /// change in what Herald accepts from other servers.
 const EXPECTED_REFUSALS: &[(&str, &str)] = &[
     ("gotosocial/delete-object__public-reply.json", "no_id"),
+    // Mobilizon's Join/Accept(Join) ids are on another host than their actors.
+    ("mobilizon/accept__join.json", "foreign_id"),
+    ("mobilizon/join__event.json", "foreign_id"),
     (
         "microblogpub/actor-person__invalid-alsoknownas.json",
         "no_public_key",

@@ -37,6 +37,8 @@ async fn production_mode_refuses_to_deliver_to_loopback_or_http() {
                 inbox: Url::parse(inbox).unwrap(),
                 shared_inbox: None,
                 public_key_pem: "unused".into(),
+                key_id: None,
+                also_known_as: Vec::new(),
             },
         )
         .await
@@ -46,6 +48,7 @@ async fn production_mode_refuses_to_deliver_to_loopback_or_http() {
             channel.id,
             &actor,
             "https://remote.example/f",
+            false,
         )
         .await
         .unwrap();

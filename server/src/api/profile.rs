@@ -37,6 +37,8 @@ pub struct ChannelResponse {
     pub fields: Vec<ProfileField>,
     pub default_language: Option<String>,
     pub policy: InteractionPolicy,
+    /// Follow requests wait for approval (`GET …/followers?pending=true`).
+    pub manually_approves_followers: bool,
     pub avatar: Option<super::posts::MediaResponse>,
     pub header: Option<super::posts::MediaResponse>,
     pub followers_count: u64,
@@ -59,6 +61,8 @@ pub struct ProfileRequest {
     pub default_language: Option<Option<String>>,
     /// Who may reply, quote and boost, for posts that do not say otherwise.
     pub policy: Option<InteractionPolicy>,
+    /// Approve followers by hand.
+    pub manually_approves_followers: Option<bool>,
     /// An uploaded image; `null` removes the avatar.
     #[serde(default, deserialize_with = "some_or_null")]
     #[schema(value_type = Option<String>)]
@@ -92,6 +96,7 @@ async fn response(data: &HeraldState, channel: &db::Channel) -> Result<ChannelRe
         fields: channel.fields.clone(),
         default_language: channel.default_language.clone(),
         policy: channel.policy,
+        manually_approves_followers: channel.manually_approves,
         avatar: images.avatar.as_ref().map(|m| media_response(data, m)),
         header: images.header.as_ref().map(|m| media_response(data, m)),
         followers_count: db::count_followers(&data.db, channel.id).await?,
@@ -165,6 +170,7 @@ pub async fn patch_channel(
         policy: body.policy,
         avatar: media_id(body.avatar_id)?,
         header: media_id(body.header_id)?,
+        manually_approves: body.manually_approves_followers,
     };
     let channel = posts::update_profile(&data, &channel, input).await?;
     Ok(HttpResponse::Ok().json(response(&data, &channel).await?))

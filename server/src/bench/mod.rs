@@ -123,6 +123,8 @@ pub async fn seed_followers(
                 inbox: url(format!("{base}/users/u{n}/inbox"))?,
                 shared_inbox: Some(url(format!("{base}/inbox"))?),
                 public_key_pem: String::new(),
+                key_id: None,
+                also_known_as: Vec::new(),
             });
         }
         db::add_followers_in_bulk(db, channel, &actors)

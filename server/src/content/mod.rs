@@ -205,6 +205,11 @@ pub fn render(markdown: &str, links: &Links<'_>) -> Rendered {
     }
 }
 
+/// Sanitizes HTML from another server (a reply) to the same subset Herald sends.
+pub fn sanitize_remote(html: &str) -> String {
+    sanitizer().clean(html).to_string()
+}
+
 /// Renders Markdown without hashtag or mention links (profile summaries and fields).
 pub fn render_markdown(markdown: &str) -> String {
     let events = transform(markdown, |text| {

@@ -21,6 +21,7 @@ pub enum ActivityKind {
     Delete,
     Add,
     Remove,
+    Reject,
 }
 
 impl ActivityKind {
@@ -32,6 +33,7 @@ impl ActivityKind {
             ActivityKind::Delete => "Delete",
             ActivityKind::Add => "Add",
             ActivityKind::Remove => "Remove",
+            ActivityKind::Reject => "Reject",
         }
     }
 }

@@ -23,6 +23,10 @@ pub struct RemoteActor {
     /// The actor's server: host, and port when not the scheme's default.
     pub authority: String,
     pub fetched_at: DateTime<Utc>,
+    /// The id of the key its document names (`…#main-key`, GoToSocial's `…/main-key`).
+    pub key_id: Option<String>,
+    /// Its other accounts (`alsoKnownAs`), which may move to it.
+    pub also_known_as: Vec<String>,
 }
 
 impl RemoteActor {
@@ -39,6 +43,8 @@ pub struct NewRemoteActor {
     pub inbox: Url,
     pub shared_inbox: Option<Url>,
     pub public_key_pem: String,
+    pub key_id: Option<String>,
+    pub also_known_as: Vec<String>,
 }
 
 /// The authority (host, and port when explicit) of a URL: how Herald names a server.
@@ -66,6 +72,8 @@ impl TryFrom<remote_actor::Model> for RemoteActor {
             public_key_pem: m.public_key_pem,
             authority: m.authority,
             fetched_at: m.fetched_at,
+            key_id: m.key_id,
+            also_known_as: super::policy::from_json(m.also_known_as.as_deref()),
         })
     }
 }
@@ -94,6 +102,8 @@ pub async fn upsert_remote_actor(
         public_key_pem: Set(new.public_key_pem),
         authority: Set(authority_of(&new.uri)),
         fetched_at: Set(now),
+        key_id: Set(new.key_id),
+        also_known_as: Set(Some(super::policy::to_json(&new.also_known_as))),
         ..Default::default()
     })
     .on_conflict(
@@ -104,6 +114,8 @@ pub async fn upsert_remote_actor(
                 remote_actor::Column::PublicKeyPem,
                 remote_actor::Column::Authority,
                 remote_actor::Column::FetchedAt,
+                remote_actor::Column::KeyId,
+                remote_actor::Column::AlsoKnownAs,
             ])
             .to_owned(),
     )
@@ -120,4 +132,14 @@ pub async fn upsert_remote_actor(
         .await?;
     txn.commit().await?;
     Ok(actor)
+}
+
+/// Removes a deleted actor from the cache (its follows go with it).
+pub async fn delete_remote_actor(db: &impl ConnectionTrait, uri: &Url) -> DbResult<bool> {
+    Ok(remote_actor::Entity::delete_many()
+        .filter(remote_actor::Column::Uri.eq(uri.as_str()))
+        .exec(db)
+        .await?
+        .rows_affected
+        > 0)
 }

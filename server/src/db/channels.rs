@@ -77,6 +77,8 @@ pub struct Channel {
     pub policy: InteractionPolicy,
     pub avatar: Option<MediaId>,
     pub header: Option<MediaId>,
+    /// Follow requests wait for the owner's approval.
+    pub manually_approves: bool,
 }
 
 /// A change of profile: each `Some` replaces the stored value.
@@ -91,6 +93,7 @@ pub struct ProfileChanges {
     pub policy: Option<InteractionPolicy>,
     pub avatar: Option<Option<MediaId>>,
     pub header: Option<Option<MediaId>>,
+    pub manually_approves: Option<bool>,
 }
 
 impl fmt::Debug for Channel {
@@ -133,6 +136,7 @@ impl TryFrom<channel::Model> for Channel {
             policy: from_json(m.policy.as_deref()),
             avatar: m.avatar_id.as_deref().and_then(MediaId::parse),
             header: m.header_id.as_deref().and_then(MediaId::parse),
+            manually_approves: m.manually_approves,
         })
     }
 }
@@ -154,6 +158,7 @@ pub async fn create_channel(db: &impl ConnectionTrait, new: NewChannel) -> DbRes
         policy: Set(None),
         avatar_id: Set(None),
         header_id: Set(None),
+        manually_approves: Set(false),
         ..Default::default()
     }
     .insert(db)
@@ -195,6 +200,9 @@ pub async fn update_profile(
     }
     if let Some(v) = changes.header {
         active.header_id = Set(v.map(|m| m.to_string()));
+    }
+    if let Some(v) = changes.manually_approves {
+        active.manually_approves = Set(v);
     }
     active.updated_at = Set(Utc::now());
     active.update(db).await?.try_into()

@@ -11,25 +11,27 @@ use sea_orm::{
 };
 
 /// Records that `actor` follows `channel` (idempotent: a repeated Follow refreshes the
-/// Follow's id, which a later Undo refers to). Returns true when the follow is new.
+/// Follow's id, which a later Undo refers to), or asks to, when `pending` (the channel
+/// approves followers by hand). Returns the follow's state afterwards: (new, pending).
 pub async fn add_follower(
     db: &impl ConnectionTrait,
     channel: ChannelId,
     actor: &RemoteActor,
     follow_uri: &str,
-) -> DbResult<bool> {
-    let existed = follower::Entity::find()
+    pending: bool,
+) -> DbResult<(bool, bool)> {
+    let existing = follower::Entity::find()
         .filter(follower::Column::ChannelId.eq(channel.0))
         .filter(follower::Column::RemoteActorId.eq(actor.id.0))
-        .count(db)
-        .await?
-        > 0;
+        .one(db)
+        .await?;
     follower::Entity::insert(follower::ActiveModel {
         channel_id: Set(channel.0),
         remote_actor_id: Set(actor.id.0),
         target_inbox: Set(actor.delivery_inbox().to_string()),
         follow_uri: Set(follow_uri.to_string()),
         created_at: Set(Utc::now()),
+        pending: Set(pending),
         ..Default::default()
     })
     .on_conflict(
@@ -39,7 +41,11 @@ pub async fn add_follower(
     )
     .exec_without_returning(db)
     .await?;
-    Ok(!existed)
+    Ok(match existing {
+        // A repeated Follow keeps the state it had (an approved follower stays approved).
+        Some(existing) => (false, existing.pending),
+        None => (true, pending),
+    })
 }
 
 /// Removes `actor` from `channel`'s followers. Returns true when there was a follow.
@@ -56,9 +62,11 @@ pub async fn remove_follower(
     Ok(result.rows_affected > 0)
 }
 
+/// Approved followers of `channel` (pending requests are not followers yet).
 pub async fn count_followers(db: &impl ConnectionTrait, channel: ChannelId) -> DbResult<u64> {
     Ok(follower::Entity::find()
         .filter(follower::Column::ChannelId.eq(channel.0))
+        .filter(follower::Column::Pending.eq(false))
         .count(db)
         .await?)
 }
@@ -76,7 +84,8 @@ pub async fn follower_inbox_page(
         .select_only()
         .column(follower::Column::TargetInbox)
         .distinct()
-        .filter(follower::Column::ChannelId.eq(channel.0));
+        .filter(follower::Column::ChannelId.eq(channel.0))
+        .filter(follower::Column::Pending.eq(false));
     if let Some(after) = after {
         query = query.filter(follower::Column::TargetInbox.gt(after));
     }
@@ -149,6 +158,8 @@ pub async fn add_followers_in_bulk(
             public_key_pem: Set(a.public_key_pem.clone()),
             authority: Set(super::authority_of(&a.uri)),
             fetched_at: Set(now),
+            key_id: Set(a.key_id.clone()),
+            also_known_as: Set(None),
             ..Default::default()
         }))
         .on_conflict(
@@ -175,6 +186,7 @@ pub async fn add_followers_in_bulk(
                 target_inbox: Set(shared.unwrap_or(inbox)),
                 follow_uri: Set(String::new()),
                 created_at: Set(now),
+                pending: Set(false),
                 ..Default::default()
             }
         }))

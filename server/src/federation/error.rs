@@ -16,9 +16,23 @@ pub enum FederationError {
     BadRequest(String),
     #[error("refused: {0}")]
     Refused(String),
-    /// The HTTP signature is missing, malformed, expired or wrong.
+    /// The HTTP signature is missing, malformed or wrong.
     #[error("the HTTP signature does not verify: {0}")]
     SignatureInvalid(String),
+    #[error("{0}")]
+    DigestInvalid(String),
+    #[error("{0}")]
+    SignatureExpired(String),
+    /// The activity's outline is unreadable.
+    #[error("the activity is invalid: {0}")]
+    ActivityInvalid(String),
+    #[error("the signing actor could not be fetched: {0}")]
+    ActorUnverifiable(String),
+    #[error("this server's domain is blocked here")]
+    DomainBlocked,
+    /// A URL Herald may not contact (http or a private address outside debug mode).
+    #[error("a URL in the activity was refused: {0}")]
+    UrlRefused(String),
     #[error(transparent)]
     Protocol(#[from] ProtocolError),
     #[error("database error")]
@@ -62,6 +76,30 @@ impl FederationError {
                 "signature_invalid",
                 self.to_string(),
             ),
+            FederationError::DigestInvalid(_) => {
+                (StatusCode::UNAUTHORIZED, "digest_invalid", self.to_string())
+            }
+            FederationError::SignatureExpired(_) => (
+                StatusCode::UNAUTHORIZED,
+                "signature_expired",
+                self.to_string(),
+            ),
+            FederationError::ActivityInvalid(_) => (
+                StatusCode::BAD_REQUEST,
+                "activity_invalid",
+                self.to_string(),
+            ),
+            FederationError::ActorUnverifiable(_) => (
+                StatusCode::UNAUTHORIZED,
+                "actor_unverifiable",
+                self.to_string(),
+            ),
+            FederationError::DomainBlocked => {
+                (StatusCode::FORBIDDEN, "domain_blocked", self.to_string())
+            }
+            FederationError::UrlRefused(_) => {
+                (StatusCode::BAD_REQUEST, "url_refused", self.to_string())
+            }
             FederationError::Refused(_) => (
                 StatusCode::BAD_REQUEST,
                 "activity_refused",
@@ -130,5 +168,22 @@ impl ResponseError for FederationError {
             tracing::debug!(code, "federation request refused");
         }
         ErrorBody::respond(status, code, message)
+    }
+}
+
+impl From<crate::federation::inbox::signature::SignatureError> for FederationError {
+    fn from(err: crate::federation::inbox::signature::SignatureError) -> Self {
+        use crate::federation::inbox::signature::SignatureError as S;
+        match err {
+            S::DigestMissing | S::DigestMismatch => FederationError::DigestInvalid(err.to_string()),
+            S::Expired => FederationError::SignatureExpired(err.to_string()),
+            other => FederationError::SignatureInvalid(other.to_string()),
+        }
+    }
+}
+
+impl From<crate::federation::inbox::envelope::EnvelopeError> for FederationError {
+    fn from(err: crate::federation::inbox::envelope::EnvelopeError) -> Self {
+        FederationError::ActivityInvalid(err.to_string())
     }
 }

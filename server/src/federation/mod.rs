@@ -8,6 +8,7 @@
 
 pub mod activities;
 pub mod error;
+pub mod inbox;
 pub mod objects;
 pub mod protocol;
 mod routes;

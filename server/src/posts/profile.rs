@@ -32,6 +32,8 @@ pub struct ProfileInput {
     pub policy: Option<InteractionPolicy>,
     pub avatar: Option<Option<MediaId>>,
     pub header: Option<Option<MediaId>>,
+    /// Follow requests wait for the owner's approval.
+    pub manually_approves: Option<bool>,
 }
 
 fn too_long(code: &'static str, what: &str, max: usize) -> PostError {
@@ -121,6 +123,7 @@ pub async fn update_profile(
         policy: input.policy,
         avatar: input.avatar,
         header: input.header,
+        manually_approves: input.manually_approves,
     };
     let channel = db::update_profile(&data.db, channel.id, changes).await?;
     let images = ChannelImages::load(&data.db, &channel).await?;

@@ -19,6 +19,7 @@ pub struct Model {
     pub policy: Option<String>,
     pub avatar_id: Option<String>,
     pub header_id: Option<String>,
+    pub manually_approves: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

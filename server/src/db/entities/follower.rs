@@ -10,6 +10,7 @@ pub struct Model {
     pub target_inbox: String,
     pub follow_uri: String,
     pub created_at: DateTimeUtc,
+    pub pending: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

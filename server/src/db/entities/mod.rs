@@ -1,14 +1,20 @@
-//! sea-orm entities: private to `db`, one per table of the first migration.
+//! sea-orm entities: private to `db`, one per table.
 
 pub mod activity;
 pub mod channel;
 pub mod delivery;
+pub mod domain_block;
 pub mod fanout;
 pub mod follower;
 pub mod idempotency_key;
 pub mod instance;
+pub mod interaction;
 pub mod media;
 pub mod post;
+pub mod post_reach;
+pub mod received_activity;
 pub mod remote_actor;
+pub mod reply;
+pub mod report;
 pub mod setting;
 pub mod token;

@@ -12,6 +12,8 @@ pub struct Model {
     pub public_key_pem: String,
     pub authority: String,
     pub fetched_at: DateTimeUtc,
+    pub key_id: Option<String>,
+    pub also_known_as: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,82 +1,81 @@
-//! Activities: one file per kind, each with how it is built (outbound) or verified and
-//! received (inbound). The inbox accepts one enum, [`InboxActivity`].
+//! Activities: one file per kind, each with how it is built (outbound) or handled
+//! (inbound). Inbound activities arrive verified from the inbox and are dispatched by
+//! type; kinds Herald does not act on are accepted and ignored, as ActivityPub asks.
 
 pub mod accept;
+mod block;
 pub mod create;
+mod delete;
 pub mod follow;
+mod interactions;
 pub mod lifecycle;
-pub mod undo;
+mod moving;
+mod reply;
+mod report;
+mod undo;
+mod update;
 
 use crate::{
-    federation::protocol::helpers::id_or_object,
-    federation::{
-        error::FederationError, protocol::activities::Follow, protocol::activities::Undo,
-    },
+    db::{self, Channel, DbError, Post, RemoteActor},
+    federation::{error::FederationError, inbox::envelope::Envelope},
     state::HeraldState,
 };
-use activitypub_federation::{config::Data, traits::ActivityHandler};
-use async_trait::async_trait;
-use serde::Deserialize;
-use serde_json::Value;
+use activitypub_federation::config::Data;
 use url::Url;
 
-/// Every activity the inbox takes. Kinds Herald does not act on yet are accepted after
-/// signature verification and ignored, as ActivityPub asks of unknown activities.
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
-pub enum InboxActivity {
-    Follow(Follow),
-    Undo(Undo),
-    Other(OtherActivity),
+/// Hands a verified activity to the handler of its kind.
+pub async fn dispatch(
+    data: &Data<HeraldState>,
+    activity: &Envelope,
+    sender: &RemoteActor,
+) -> Result<(), FederationError> {
+    match activity.kind.as_str() {
+        "Follow" => follow::receive(data, activity, sender).await,
+        "Undo" => undo::receive(data, activity, sender).await,
+        "Like" | "EmojiReact" | "Dislike" => interactions::like(data, activity, sender).await,
+        "Announce" => interactions::announce(data, activity, sender).await,
+        "Create" => reply::create(data, activity, sender).await,
+        "Update" => update::receive(data, activity, sender).await,
+        "Delete" => delete::receive(data, activity, sender).await,
+        "Block" => block::receive(data, activity, sender).await,
+        "Move" => moving::receive(data, activity, sender).await,
+        "Flag" => report::receive(data, activity, sender).await,
+        other => {
+            tracing::debug!(
+                kind = other,
+                "ignoring an activity of a kind Herald does not handle"
+            );
+            Ok(())
+        }
+    }
 }
 
-/// An activity of a kind Herald ignores: only what verification needs is read.
-#[derive(Debug, Deserialize)]
-pub struct OtherActivity {
-    pub id: Url,
-    #[serde(rename = "type")]
-    pub kind: Value,
-    #[serde(deserialize_with = "id_or_object")]
-    pub actor: Url,
+/// The local channel an id names, if it is one of ours.
+pub(crate) async fn local_channel(
+    data: &HeraldState,
+    id: &Url,
+) -> Result<Option<Channel>, FederationError> {
+    let Some(name) = data.urls.parse_channel(id) else {
+        return Ok(None);
+    };
+    match db::channel_by_name(&data.db, name.as_str()).await {
+        Ok(channel) => Ok(Some(channel)),
+        Err(DbError::NotFound) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
 }
 
-#[async_trait]
-impl ActivityHandler for InboxActivity {
-    type DataType = HeraldState;
-    type Error = FederationError;
-
-    fn id(&self) -> &Url {
-        match self {
-            InboxActivity::Follow(a) => &a.id,
-            InboxActivity::Undo(a) => &a.id,
-            InboxActivity::Other(a) => &a.id,
-        }
-    }
-
-    fn actor(&self) -> &Url {
-        match self {
-            InboxActivity::Follow(a) => &a.actor,
-            InboxActivity::Undo(a) => &a.actor,
-            InboxActivity::Other(a) => &a.actor,
-        }
-    }
-
-    async fn verify(&self, data: &Data<HeraldState>) -> Result<(), FederationError> {
-        match self {
-            InboxActivity::Follow(a) => follow::verify(a, data).await,
-            InboxActivity::Undo(a) => undo::verify(a, data).await,
-            InboxActivity::Other(_) => Ok(()),
-        }
-    }
-
-    async fn receive(self, data: &Data<HeraldState>) -> Result<(), FederationError> {
-        match self {
-            InboxActivity::Follow(a) => follow::receive(a, data).await,
-            InboxActivity::Undo(a) => undo::receive(a, data).await,
-            InboxActivity::Other(a) => {
-                tracing::debug!(kind = %a.kind, "ignoring an activity of a kind Herald does not handle");
-                Ok(())
-            }
-        }
+/// The published, undeleted local post an id names, if it is one of ours.
+pub(crate) async fn local_post(
+    data: &HeraldState,
+    id: &Url,
+) -> Result<Option<Post>, FederationError> {
+    let Some(post_id) = data.urls.parse_post(id) else {
+        return Ok(None);
+    };
+    match db::post_by_uuid(&data.db, post_id).await {
+        Ok(post) if post.is_published() => Ok(Some(post)),
+        Ok(_) | Err(DbError::NotFound) => Ok(None),
+        Err(e) => Err(e.into()),
     }
 }

@@ -1,49 +1,52 @@
-//! `Undo(Follow)`: the follower leaves. Undos of other activities are ignored.
+//! `Undo`: of a Follow (the follower leaves), or of a Like, boost or reaction (no longer
+//! counted). Only the sender's own activities can be undone.
 
+use super::local_channel;
 use crate::{
-    db,
+    db::{self, RemoteActor},
     federation::{
         error::FederationError,
-        objects::ApubRemoteActor,
-        protocol::activities::{Undo, UndoObject},
+        inbox::envelope::{id_of, type_of, Envelope},
     },
     state::HeraldState,
 };
-use activitypub_federation::{config::Data, fetch::object_id::ObjectId};
+use activitypub_federation::config::Data;
 
-/// Only the actor who followed can undo the follow.
-pub async fn verify(undo: &Undo, _data: &Data<HeraldState>) -> Result<(), FederationError> {
-    if let UndoObject::Follow(follow) = &undo.object {
-        if follow.actor != undo.actor {
+pub async fn receive(
+    data: &Data<HeraldState>,
+    activity: &Envelope,
+    sender: &RemoteActor,
+) -> Result<(), FederationError> {
+    let undone = activity
+        .object_id()
+        .ok_or_else(|| FederationError::ActivityInvalid("Undo of nothing".into()))?;
+    let inline = activity.object.is_object().then_some(&activity.object);
+    if let Some(inner) = inline {
+        // An inline activity must be the sender's own.
+        let inner_actor = inner.get("actor").and_then(id_of);
+        if inner_actor.is_some_and(|a| a != sender.uri) {
             return Err(FederationError::Refused(
-                "an Undo can only undo the sender's own Follow".into(),
+                "an Undo can only undo the sender's own activity".into(),
             ));
         }
-    }
-    Ok(())
-}
-
-pub async fn receive(undo: Undo, data: &Data<HeraldState>) -> Result<(), FederationError> {
-    let actor = ObjectId::<ApubRemoteActor>::from(undo.actor.clone())
-        .dereference(data)
-        .await?
-        .0;
-    let removed = match &undo.object {
-        UndoObject::Follow(follow) => match data.urls.parse_channel(&follow.object) {
-            Some(name) => match db::channel_by_name(&data.db, name.as_str()).await {
-                Ok(channel) => db::remove_follower(&data.db, channel.id, actor.id).await?,
-                Err(db::DbError::NotFound) => false,
-                Err(e) => return Err(e.into()),
-            },
-            None => false,
-        },
-        UndoObject::Iri(follow_id) => {
-            db::remove_follow_by_uri(&data.db, actor.id, follow_id.as_str()).await?
+        if type_of(inner) == Some("Follow") {
+            let channel = match inner.get("object").and_then(id_of) {
+                Some(object) => local_channel(data, &object).await?,
+                None => None,
+            };
+            if let Some(channel) = channel {
+                if db::remove_follower(&data.db, channel.id, sender.id).await? {
+                    tracing::info!(server = %sender.authority, "follower left");
+                }
+            }
+            return Ok(());
         }
-        UndoObject::Other(_) => false,
-    };
-    if removed {
-        tracing::info!(server = %actor.authority, "follower left");
+    }
+    // By id: a Follow named by its IRI, or an interaction.
+    if db::remove_follow_by_uri(&data.db, sender.id, undone.as_str()).await? {
+        tracing::info!(server = %sender.authority, "follower left");
+    } else {
+        db::remove_interaction(&data.db, undone.as_str(), &sender.authority).await?;
     }
     Ok(())
 }

@@ -70,7 +70,7 @@ impl ApubChannel {
                 owner: self.id.clone(),
                 public_key_pem: c.public_key_pem.clone(),
             },
-            manually_approves_followers: false,
+            manually_approves_followers: c.manually_approves,
             discoverable: true,
             indexable: true,
             published: c.created_at,

@@ -54,7 +54,7 @@ impl traits::Object for ApubRemoteActor {
         json: RemoteActorDoc,
         data: &Data<HeraldState>,
     ) -> Result<Self, FederationError> {
-        let key = json.check()?.public_key_pem.clone();
+        let key = json.check()?.clone();
         let shared_inbox = json.shared_inbox().cloned();
         let actor = db::upsert_remote_actor(
             &data.db,
@@ -62,7 +62,9 @@ impl traits::Object for ApubRemoteActor {
                 uri: json.id,
                 inbox: json.inbox,
                 shared_inbox,
-                public_key_pem: key,
+                public_key_pem: key.public_key_pem,
+                key_id: Some(key.id),
+                also_known_as: json.also_known_as,
             },
         )
         .await?;

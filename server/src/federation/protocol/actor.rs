@@ -1,7 +1,7 @@
 //! Actor documents: Herald's channels and instance actor (outbound), and remote actors
 //! (inbound, lenient).
 
-use super::helpers::{lenient_object, lenient_url, types};
+use super::helpers::{lenient_object, lenient_url, strings, types};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -90,6 +90,9 @@ pub struct RemoteActorDoc {
     pub shared_inbox: Option<Url>,
     #[serde(default)]
     pub public_key: Option<PublicKey>,
+    /// Other accounts of the same person (a `Move` needs the target to list the source).
+    #[serde(default, deserialize_with = "strings")]
+    pub also_known_as: Vec<String>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
