@@ -18,6 +18,7 @@ pub mod delivery;
 pub mod federation;
 pub mod http;
 pub mod media;
+pub mod moderation;
 pub mod posts;
 pub mod state;
 pub mod web;

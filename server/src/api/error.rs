@@ -23,6 +23,9 @@ pub enum ApiError {
     PostNotFound,
     #[error("this post was deleted")]
     PostGone,
+    /// Something else that does not exist (404 not_found), with a message.
+    #[error("{0}")]
+    NotFound(String),
     #[error("the body is not valid JSON for this request: {0}")]
     BadJson(String),
     #[error("send the body as application/json")]
@@ -63,6 +66,7 @@ impl ApiError {
             ApiError::ChannelNotFound => (StatusCode::NOT_FOUND, "channel_not_found"),
             ApiError::PostNotFound => (StatusCode::NOT_FOUND, "post_not_found"),
             ApiError::PostGone => (StatusCode::GONE, "post_gone"),
+            ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::BadJson(_) => (StatusCode::BAD_REQUEST, "json_invalid"),
             ApiError::UnsupportedMediaType => (
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -137,6 +141,7 @@ mod tests {
             (ApiError::ChannelNotFound, 404, "channel_not_found"),
             (ApiError::PostNotFound, 404, "post_not_found"),
             (ApiError::PostGone, 410, "post_gone"),
+            (ApiError::NotFound("nothing".into()), 404, "not_found"),
             (ApiError::BadJson("eof".into()), 400, "json_invalid"),
             (
                 ApiError::UnsupportedMediaType,

@@ -11,6 +11,7 @@ mod delivery;
 mod error;
 mod idempotency;
 mod media;
+mod moderation;
 mod openapi;
 mod posts;
 mod profile;
@@ -66,6 +67,38 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route(
                 "/channels/{name}/posts/{id}/delivery",
                 web::get().to(delivery::get_delivery),
+            )
+            .route(
+                "/channels/{name}/followers",
+                web::get().to(moderation::list_followers),
+            )
+            .route(
+                "/channels/{name}/followers/{id}",
+                web::delete().to(moderation::remove_follower),
+            )
+            .route(
+                "/channels/{name}/followers/{id}/approve",
+                web::post().to(moderation::approve_follower),
+            )
+            .route(
+                "/channels/{name}/domain_blocks",
+                web::get().to(moderation::list_domain_blocks),
+            )
+            .route(
+                "/channels/{name}/domain_blocks",
+                web::post().to(moderation::add_domain_block),
+            )
+            .route(
+                "/channels/{name}/domain_blocks/{domain}",
+                web::delete().to(moderation::remove_domain_block),
+            )
+            .route(
+                "/channels/{name}/replies",
+                web::get().to(moderation::list_replies),
+            )
+            .route(
+                "/channels/{name}/reports",
+                web::get().to(moderation::list_reports),
             )
             .default_service(web::to(crate::http::not_found_route)),
     );

@@ -1,6 +1,6 @@
 //! The OpenAPI document, generated from the handlers' annotations.
 
-use super::{changes, delivery, media, posts, profile};
+use super::{changes, delivery, media, moderation, posts, profile};
 use crate::http::{ErrorBody, ErrorDetail};
 use utoipa::{
     openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
@@ -27,7 +27,15 @@ use utoipa::{
         delivery::get_delivery,
         profile::get_channel,
         profile::patch_channel,
-        media::upload_media
+        media::upload_media,
+        moderation::list_followers,
+        moderation::remove_follower,
+        moderation::approve_follower,
+        moderation::list_domain_blocks,
+        moderation::add_domain_block,
+        moderation::remove_domain_block,
+        moderation::list_replies,
+        moderation::list_reports
     ),
     components(schemas(
         posts::NewPostRequest,
@@ -41,6 +49,12 @@ use utoipa::{
         profile::ChannelResponse,
         profile::ProfileRequest,
         media::MediaUpload,
+        moderation::FollowerResponse,
+        moderation::FollowerList,
+        moderation::DomainBlockResponse,
+        moderation::DomainBlockRequest,
+        moderation::ReplyResponse,
+        moderation::ReportResponse,
         crate::db::InteractionPolicy,
         crate::db::Audience,
         crate::db::Visibility,
@@ -52,7 +66,8 @@ use utoipa::{
     tags(
         (name = "posts", description = "A channel's posts"),
         (name = "channel", description = "A channel's profile"),
-        (name = "media", description = "Image uploads")
+        (name = "media", description = "Image uploads"),
+        (name = "moderation", description = "Followers, blocks, replies and reports")
     )
 )]
 pub struct ApiDoc;

@@ -35,7 +35,9 @@ pub async fn record_received(db: &impl ConnectionTrait, id: &str) -> DbResult<bo
 
 /// Forgets that activity `id` was received: its handling failed, so a retry is taken.
 pub async fn forget_received(db: &impl ConnectionTrait, id: &str) -> DbResult<()> {
-    received_activity::Entity::delete_by_id(id.to_string()).exec(db).await?;
+    received_activity::Entity::delete_by_id(id.to_string())
+        .exec(db)
+        .await?;
     Ok(())
 }
 

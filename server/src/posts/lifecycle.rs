@@ -54,6 +54,21 @@ fn broadcast<T: Serialize>(
     })
 }
 
+/// Adds the servers that liked, boosted or replied to `post` (as Mastodon sends edits and
+/// deletions to them too, so boosted copies change as well).
+async fn add_reach(
+    data: &HeraldState,
+    post: PostId,
+    inboxes: &mut Vec<String>,
+) -> Result<(), PostError> {
+    for inbox in db::reach_inboxes(&data.db, post).await? {
+        if !inboxes.contains(&inbox) {
+            inboxes.push(inbox);
+        }
+    }
+    Ok(())
+}
+
 /// Enqueues a committed fan-out; if Redis is away, the sweeper does it later.
 async fn enqueue(data: &HeraldState, fanout: Option<FanoutId>) {
     if let Some(fanout) = fanout {
@@ -207,6 +222,7 @@ pub async fn edit(
                 extra.push(inbox);
             }
         }
+        add_reach(data, post.id, &mut extra).await?;
         Some(broadcast(
             activity_id,
             channel,
@@ -240,7 +256,8 @@ pub async fn delete(
     let delete = if post.published_at.is_some() {
         let (activity_id, activity) =
             lifecycle::build_delete(&data.urls, channel, &post, Utc::now());
-        let extra = mention_inboxes(data, &post.mentions).await;
+        let mut extra = mention_inboxes(data, &post.mentions).await;
+        add_reach(data, post.id, &mut extra).await?;
         Some(broadcast(
             activity_id,
             channel,
