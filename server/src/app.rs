@@ -98,6 +98,7 @@ impl Herald {
             queue,
             urls,
             instance_keys,
+            blocks: Default::default(),
         });
         let federation = federation::federation_config(state.clone())
             .await

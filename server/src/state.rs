@@ -2,7 +2,7 @@
 //! the instance actor's keys. Built once at start-up (see `app`), cloned cheaply into
 //! every handler and worker; never a global, so two Heralds can run in one test process.
 
-use crate::{config::Config, db::DatabaseConnection, delivery::Queue, federation::Urls};
+use crate::{config::Config, db::{self, DatabaseConnection}, delivery::Queue, federation::Urls};
 use std::{ops::Deref, sync::Arc};
 
 #[derive(Clone)]
@@ -14,6 +14,8 @@ pub struct StateInner {
     pub queue: Queue,
     pub urls: Urls,
     pub instance_keys: InstanceKeys,
+    /// Domain blocks, for signed fetches (re-read every few seconds).
+    pub blocks: db::BlockSnapshot,
 }
 
 /// The key pair of the instance actor, which signs Herald's own GET fetches.

@@ -40,6 +40,7 @@ use utoipa::{
     components(schemas(
         posts::NewPostRequest,
         posts::PostResponse,
+        posts::CountsResponse,
         posts::PostList,
         posts::MediaResponse,
         posts::PreviewResponse,

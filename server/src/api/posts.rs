@@ -84,6 +84,29 @@ pub struct PostResponse {
     /// This post's own interaction policy (null: the channel's).
     pub policy: Option<InteractionPolicy>,
     pub media: Vec<MediaResponse>,
+    /// What other servers did with it: counted per post, never per reader.
+    pub counts: CountsResponse,
+}
+
+/// A post's interactions, as reported by the servers of the people who made them.
+#[derive(Clone, Copy, Debug, Default, Serialize, ToSchema)]
+pub struct CountsResponse {
+    pub likes: u64,
+    pub boosts: u64,
+    /// Emoji reactions (Misskey, Pleroma, Akkoma).
+    pub reactions: u64,
+    pub replies: u64,
+}
+
+impl From<db::InteractionCounts> for CountsResponse {
+    fn from(c: db::InteractionCounts) -> Self {
+        CountsResponse {
+            likes: c.likes,
+            boosts: c.boosts,
+            reactions: c.reactions,
+            replies: c.replies,
+        }
+    }
 }
 
 /// A page of posts, newest first.
@@ -151,7 +174,13 @@ impl PostResponse {
             visibility: post.visibility,
             policy: post.policy,
             media: media.iter().map(|m| media_response(state, m)).collect(),
+            counts: CountsResponse::default(),
         }
+    }
+
+    fn with_counts(mut self, counts: Option<&db::InteractionCounts>) -> PostResponse {
+        self.counts = counts.copied().map(Into::into).unwrap_or_default();
+        self
     }
 
     pub(super) fn published(
@@ -284,6 +313,7 @@ async fn responses(
 ) -> Result<Vec<PostResponse>, ApiError> {
     let ids: Vec<PostId> = posts.iter().map(|p| p.id).collect();
     let media = db::media_for_posts(&data.db, &ids).await?;
+    let counts = db::interaction_counts(&data.db, &ids).await?;
     Ok(posts
         .iter()
         .map(|post| {
@@ -292,7 +322,7 @@ async fn responses(
                 .filter(|m| m.post_id == Some(post.id))
                 .cloned()
                 .collect();
-            PostResponse::new(data, channel, post, &own)
+            PostResponse::new(data, channel, post, &own).with_counts(counts.get(&post.id))
         })
         .collect())
 }
@@ -400,5 +430,7 @@ pub async fn get_post(
         .await?;
     let post = load_post(&data, &channel, &id).await?;
     let media = db::media_for_posts(&data.db, &[post.id]).await?;
-    Ok(HttpResponse::Ok().json(PostResponse::new(&data, &channel, &post, &media)))
+    let counts = db::interaction_counts(&data.db, &[post.id]).await?;
+    Ok(HttpResponse::Ok()
+        .json(PostResponse::new(&data, &channel, &post, &media).with_counts(counts.get(&post.id))))
 }

@@ -5,6 +5,7 @@ mod bench;
 mod channel;
 mod deliveries;
 mod migrate;
+mod moderation;
 mod serve;
 mod token;
 
@@ -52,6 +53,11 @@ enum Command {
     /// Inspect the delivery queue; retry or drop dead letters; revive a server.
     #[command(subcommand)]
     Deliveries(deliveries::DeliveriesCommand),
+    /// Block and unblock domains, instance-wide or for one channel.
+    #[command(subcommand)]
+    Domains(moderation::DomainsCommand),
+    /// List the reports (`Flag`s) other servers sent, newest first.
+    Reports(moderation::ReportsArgs),
     /// Benchmarks of the delivery engine; each prints its figures, the last line JSON.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -110,6 +116,8 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Channel(command) => channel::run(config, command).await,
         Command::Token(command) => token::run(config, command).await,
         Command::Deliveries(command) => deliveries::run(config, command).await,
+        Command::Domains(command) => moderation::domains(config, command).await,
+        Command::Reports(args) => moderation::reports(config, args).await,
         Command::Bench(_) => Ok(()),
     }
 }

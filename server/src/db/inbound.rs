@@ -10,7 +10,7 @@ use sea_orm::{
     sea_query::OnConflict, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter,
     QueryOrder, QuerySelect, Set, TryInsertResult,
 };
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 
 fn inserted<T>(result: TryInsertResult<T>) -> bool {
     matches!(result, TryInsertResult::Inserted(_))
@@ -128,35 +128,53 @@ pub async fn remove_actor_content(db: &impl ConnectionTrait, actor: &str) -> DbR
 
 #[derive(FromQueryResult)]
 struct KindCount {
+    post_id: String,
     kind: String,
     count: i64,
 }
 
-/// A post's interactions by kind (like, boost, reaction, reply).
+/// How many times a post was liked, boosted, reacted to and replied to.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct InteractionCounts {
+    pub likes: u64,
+    pub boosts: u64,
+    pub reactions: u64,
+    pub replies: u64,
+}
+
+/// The interactions with each of `posts` (those with none are absent).
 pub async fn interaction_counts(
     db: &impl ConnectionTrait,
-    post: PostId,
-) -> DbResult<BTreeMap<String, u64>> {
+    posts: &[PostId],
+) -> DbResult<HashMap<PostId, InteractionCounts>> {
+    if posts.is_empty() {
+        return Ok(HashMap::new());
+    }
     let rows = interaction::Entity::find()
         .select_only()
+        .column(interaction::Column::PostId)
         .column(interaction::Column::Kind)
         .column_as(interaction::Column::Id.count(), "count")
-        .filter(interaction::Column::PostId.eq(post.to_string()))
+        .filter(interaction::Column::PostId.is_in(posts.iter().map(PostId::to_string)))
+        .group_by(interaction::Column::PostId)
         .group_by(interaction::Column::Kind)
         .into_model::<KindCount>()
         .all(db)
         .await?;
-    let mut counts: BTreeMap<String, u64> = [
-        INTERACTION_LIKE,
-        INTERACTION_BOOST,
-        INTERACTION_REACTION,
-        INTERACTION_REPLY,
-    ]
-    .iter()
-    .map(|k| (k.to_string(), 0))
-    .collect();
+    let mut counts: HashMap<PostId, InteractionCounts> = HashMap::new();
     for row in rows {
-        counts.insert(row.kind, u64::try_from(row.count).unwrap_or_default());
+        let Some(post) = PostId::parse(&row.post_id) else {
+            continue;
+        };
+        let entry = counts.entry(post).or_default();
+        let count = u64::try_from(row.count).unwrap_or_default();
+        match row.kind.as_str() {
+            INTERACTION_LIKE => entry.likes = count,
+            INTERACTION_BOOST => entry.boosts = count,
+            INTERACTION_REACTION => entry.reactions = count,
+            INTERACTION_REPLY => entry.replies = count,
+            _ => {}
+        }
     }
     Ok(counts)
 }

@@ -6,6 +6,11 @@ use super::{
     ChannelId, DbError, DbResult, RemoteActorId,
 };
 use chrono::{DateTime, Utc};
+use std::{
+    collections::HashMap,
+    sync::{Arc, RwLock},
+    time::{Duration, Instant},
+};
 use sea_orm::{
     sea_query::{Expr, OnConflict},
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
@@ -310,5 +315,70 @@ mod tests {
             covering_domains("a.social.example.com:8443"),
             ["a.social.example.com", "social.example.com", "example.com"]
         );
+    }
+}
+
+/// How long a [`BlockSnapshot`] trusts what it read.
+const SNAPSHOT_TTL: Duration = Duration::from_secs(5);
+
+/// The domain blocks read every few seconds rather than per request, for the hot paths
+/// (each delivery, each signed fetch). A new block is in force within [`SNAPSHOT_TTL`];
+/// the followers it removes go at once.
+#[derive(Default)]
+pub struct BlockSnapshot {
+    state: RwLock<Option<(Instant, Arc<BlockMap>)>>,
+    reloading: tokio::sync::Mutex<()>,
+}
+
+/// Blocked domain → the channels it is blocked for (`None`: all).
+type BlockMap = HashMap<String, Vec<Option<ChannelId>>>;
+
+impl BlockSnapshot {
+    /// True when `host` (an authority; a port is ignored) is blocked instance-wide, or for
+    /// `channel` when given.
+    pub async fn is_blocked(
+        &self,
+        db: &impl ConnectionTrait,
+        host: &str,
+        channel: Option<ChannelId>,
+    ) -> DbResult<bool> {
+        let map = self.current(db).await?;
+        if map.is_empty() {
+            return Ok(false);
+        }
+        Ok(covering_domains(host).iter().any(|domain| {
+            map.get(domain).is_some_and(|scopes| {
+                scopes
+                    .iter()
+                    .any(|scope| scope.is_none() || (channel.is_some() && *scope == channel))
+            })
+        }))
+    }
+
+    fn fresh(&self) -> Option<Arc<BlockMap>> {
+        let state = self.state.read().unwrap_or_else(|e| e.into_inner());
+        state
+            .as_ref()
+            .filter(|(at, _)| at.elapsed() < SNAPSHOT_TTL)
+            .map(|(_, map)| map.clone())
+    }
+
+    async fn current(&self, db: &impl ConnectionTrait) -> DbResult<Arc<BlockMap>> {
+        if let Some(map) = self.fresh() {
+            return Ok(map);
+        }
+        // One caller reloads; the others wait for it rather than all querying at once.
+        let _reloading = self.reloading.lock().await;
+        if let Some(map) = self.fresh() {
+            return Ok(map);
+        }
+        let mut map = BlockMap::new();
+        for (domain, channel) in all_domain_blocks(db).await? {
+            map.entry(domain).or_default().push(channel);
+        }
+        let map = Arc::new(map);
+        *self.state.write().unwrap_or_else(|e| e.into_inner()) =
+            Some((Instant::now(), map.clone()));
+        Ok(map)
     }
 }

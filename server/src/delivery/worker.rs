@@ -113,6 +113,8 @@ pub(super) struct WorkerInner {
     one_shot: reqwest::Client,
     preparer: Preparer,
     pub(super) health: HostHealth,
+    /// Domain blocks: nothing is delivered to a blocked server.
+    blocks: db::BlockSnapshot,
     delivered: DeliveredWriter,
     slow_lane: Arc<Semaphore>,
     settings: Settings,
@@ -151,6 +153,7 @@ impl Worker {
             one_shot,
             preparer: Preparer::default(),
             health: HostHealth::new(delivery.per_host, policy),
+            blocks: db::BlockSnapshot::default(),
             delivered: DeliveredWriter::new(db.clone()),
             slow_lane: Arc::new(Semaphore::new(delivery.concurrency * SLOW_LANE_FACTOR)),
             db,
@@ -457,6 +460,24 @@ impl Worker {
         let id = delivery.id;
         let authority = delivery.authority.as_str();
         let prepared = self.0.preparer.get(db, delivery.activity_id).await?;
+        if self
+            .0
+            .blocks
+            .is_blocked(db, authority, Some(prepared.channel_id))
+            .await?
+        {
+            tracing::info!(server = %authority, "domain blocked: not delivered");
+            return self
+                .record(
+                    id,
+                    DELIVERY_FAILED,
+                    delivery.attempts,
+                    None,
+                    Some("the domain is blocked".into()),
+                    None,
+                )
+                .await;
+        }
         let attempt = delivery.attempts + 1;
         let span = tracing::info_span!("deliver", server = %authority, attempt);
         let client = if self

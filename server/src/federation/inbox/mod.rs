@@ -20,7 +20,7 @@ use signature::RequestParts;
 
 /// The parts of `request` its signature may cover; the target URI is this instance's
 /// public URL (the TLS proxy in front changes scheme and port).
-fn request_parts(request: &HttpRequest, base: &url::Url) -> RequestParts {
+pub(crate) fn request_parts(request: &HttpRequest, base: &url::Url) -> RequestParts {
     let path_and_query = request
         .uri()
         .path_and_query()

@@ -5,12 +5,13 @@ use crate::{
     db::{self, ChannelName, DbError},
     federation::{
         error::FederationError,
+        inbox::{request_parts, signature},
         objects::{channel::ChannelImages, ApubChannel, InstanceActor},
     },
     state::HeraldState,
 };
 use activitypub_federation::config::Data;
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 
 /// Loads a channel by the `{name}` of a path, answering 404 for unknown or malformed names.
 pub(crate) async fn load_channel(
@@ -26,11 +27,46 @@ pub(crate) async fn load_channel(
         })
 }
 
+/// Refuses a fetch signed by a server blocked here (instance-wide, or for `channel`) with
+/// 403. Unsigned fetches are served: only a signature names who is asking.
+pub(crate) async fn refuse_blocked(
+    request: &HttpRequest,
+    data: &HeraldState,
+    channel: Option<db::ChannelId>,
+) -> Result<(), FederationError> {
+    let parts = request_parts(request, data.urls.base());
+    let Ok(signature) = signature::parse(&parts) else {
+        return Ok(());
+    };
+    let Some(host) = url::Url::parse(&signature.key_id)
+        .ok()
+        .and_then(|key| key.host_str().map(str::to_string))
+    else {
+        return Ok(());
+    };
+    if data.blocks.is_blocked(&data.db, &host, channel).await? {
+        return Err(FederationError::DomainBlocked);
+    }
+    Ok(())
+}
+
+/// [`load_channel`] for a fetch: 403 to a server the channel (or instance) blocks.
+pub(crate) async fn fetch_channel(
+    request: &HttpRequest,
+    data: &HeraldState,
+    raw: &str,
+) -> Result<db::Channel, FederationError> {
+    let channel = load_channel(data, raw).await?;
+    refuse_blocked(request, data, Some(channel.id)).await?;
+    Ok(channel)
+}
+
 pub async fn get_channel(
     name: web::Path<String>,
+    request: HttpRequest,
     data: Data<HeraldState>,
 ) -> Result<HttpResponse, FederationError> {
-    let channel = load_channel(&data, &name).await?;
+    let channel = fetch_channel(&request, &data, &name).await?;
     let images = ChannelImages::load(&data.db, &channel).await?;
     let actor = ApubChannel::new(channel, &data.urls).to_actor(&data.urls, &images);
     Ok(activity_json(&actor))

@@ -1,7 +1,7 @@
 //! A channel's collections: outbox (paged Creates), followers (count only: the list is
 //! the owner's), following (none) and featured (pinned posts).
 
-use super::{activity_json, actors::load_channel};
+use super::{activity_json, actors::fetch_channel};
 use crate::{
     db::{self, PostId},
     federation::{
@@ -19,7 +19,7 @@ use crate::{
     state::HeraldState,
 };
 use activitypub_federation::config::Data;
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
 /// Posts per outbox page (Mastodon serves 20).
@@ -33,10 +33,11 @@ pub struct OutboxQuery {
 
 pub async fn get_outbox(
     name: web::Path<String>,
+    request: HttpRequest,
     query: web::Query<OutboxQuery>,
     data: Data<HeraldState>,
 ) -> Result<HttpResponse, FederationError> {
-    let channel = load_channel(&data, &name).await?;
+    let channel = fetch_channel(&request, &data, &name).await?;
     let urls = &data.urls;
     if query.page != Some(true) {
         let total = db::count_posts(&data.db, Some(channel.id)).await?;
@@ -90,9 +91,10 @@ pub async fn get_outbox(
 
 pub async fn get_followers(
     name: web::Path<String>,
+    request: HttpRequest,
     data: Data<HeraldState>,
 ) -> Result<HttpResponse, FederationError> {
-    let channel = load_channel(&data, &name).await?;
+    let channel = fetch_channel(&request, &data, &name).await?;
     let total = db::count_followers(&data.db, channel.id).await?;
     Ok(activity_json(&OrderedCollection {
         context: object_context(),
@@ -118,9 +120,10 @@ fn empty_collection(id: url::Url) -> HttpResponse {
 
 pub async fn get_following(
     name: web::Path<String>,
+    request: HttpRequest,
     data: Data<HeraldState>,
 ) -> Result<HttpResponse, FederationError> {
-    let channel = load_channel(&data, &name).await?;
+    let channel = fetch_channel(&request, &data, &name).await?;
     Ok(empty_collection(data.urls.following(&channel.name)))
 }
 
@@ -128,9 +131,10 @@ pub async fn get_following(
 /// and they are what a new follower sees before any new post arrives.
 pub async fn get_featured(
     name: web::Path<String>,
+    request: HttpRequest,
     data: Data<HeraldState>,
 ) -> Result<HttpResponse, FederationError> {
-    let channel = load_channel(&data, &name).await?;
+    let channel = fetch_channel(&request, &data, &name).await?;
     let posts = db::pinned_posts(&data.db, channel.id).await?;
     let ids: Vec<PostId> = posts.iter().map(|p| p.id).collect();
     let media = db::media_for_posts(&data.db, &ids).await?;

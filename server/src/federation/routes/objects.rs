@@ -1,6 +1,6 @@
 //! Objects at their ids: Notes and the public activities that carried them.
 
-use super::activity_json;
+use super::{activity_json, actors::refuse_blocked};
 use crate::{
     db::{self, ActivityKind, PostId},
     federation::{
@@ -10,16 +10,18 @@ use crate::{
     state::HeraldState,
 };
 use activitypub_federation::config::Data;
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::json;
 use uuid::Uuid;
 
 pub async fn get_note(
     id: web::Path<String>,
+    request: HttpRequest,
     data: Data<HeraldState>,
 ) -> Result<HttpResponse, FederationError> {
     let id = PostId::parse(&id).ok_or(FederationError::NotFound)?;
     let post = db::post_by_uuid(&data.db, id).await?;
+    refuse_blocked(&request, &data, Some(post.channel_id)).await?;
     let urls = &data.urls;
     if let Some(deleted) = post.deleted_at {
         // FEP-4f05: a deleted object answers 410 with a Tombstone.
@@ -47,10 +49,12 @@ pub async fn get_note(
 /// follower, and the follower list is private.
 pub async fn get_activity(
     id: web::Path<String>,
+    request: HttpRequest,
     data: Data<HeraldState>,
 ) -> Result<HttpResponse, FederationError> {
     let id = Uuid::parse_str(&id).map_err(|_| FederationError::NotFound)?;
     let activity = db::activity_by_id(&data.db, id).await?;
+    refuse_blocked(&request, &data, Some(activity.channel_id)).await?;
     if activity.kind != ActivityKind::Create.as_str() {
         return Err(FederationError::NotFound);
     }
