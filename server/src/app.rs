@@ -90,7 +90,9 @@ impl Herald {
             .await
             .map_err(|e| setup("the database schema")(&crate::error_chain(&e)))?;
         let instance_keys = instance_keys(&db).await?;
-        let token_keys = TokenKeys::load(&config).map_err(|e| setup("the API token secret")(&e))?;
+        let token_keys = TokenKeys::load(&config)
+            .map_err(|e| setup("the API token secret")(&e))?
+            .with_limit(queue.clone(), config.limits.api_per_minute);
         let urls = Urls::new(&config).map_err(|e| setup("the URL layout")(&e))?;
         let state = HeraldState::new(StateInner {
             config,

@@ -17,6 +17,7 @@ pub mod db;
 pub mod delivery;
 pub mod federation;
 pub mod http;
+pub mod limits;
 pub mod media;
 pub mod moderation;
 pub mod posts;

@@ -2,7 +2,12 @@
 //! the instance actor's keys. Built once at start-up (see `app`), cloned cheaply into
 //! every handler and worker; never a global, so two Heralds can run in one test process.
 
-use crate::{config::Config, db::{self, DatabaseConnection}, delivery::Queue, federation::Urls};
+use crate::{
+    config::Config,
+    db::{self, DatabaseConnection},
+    delivery::Queue,
+    federation::Urls,
+};
 use std::{ops::Deref, sync::Arc};
 
 #[derive(Clone)]

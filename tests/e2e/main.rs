@@ -14,6 +14,8 @@ mod delivery_outcomes;
 mod documents;
 mod federation_flow;
 mod fixtures;
+mod forged;
+mod inbound;
 mod inbox_errors;
 mod mastodon_shape;
 mod media;

@@ -62,6 +62,8 @@ struct Claims {
 pub struct TokenKeys {
     encoding: EncodingKey,
     decoding: DecodingKey,
+    /// The per-token rate limit and the Redis that counts it (none for the CLI).
+    limit: Option<(crate::delivery::Queue, u32)>,
 }
 
 /// Bytes of randomness in a generated secret.
@@ -72,6 +74,7 @@ impl TokenKeys {
         TokenKeys {
             encoding: EncodingKey::from_secret(secret),
             decoding: DecodingKey::from_secret(secret),
+            limit: None,
         }
     }
 
@@ -83,6 +86,17 @@ impl TokenKeys {
         }
         let secret = load_or_generate_secret(&config.jwt_secret_file())?;
         Ok(TokenKeys::from_secret(secret.as_bytes()))
+    }
+
+    /// Limits each token to `per_minute` requests (`None`: no limit), counted in `queue`'s
+    /// Redis so that every web process shares the count.
+    pub fn with_limit(
+        mut self,
+        queue: crate::delivery::Queue,
+        per_minute: Option<u32>,
+    ) -> TokenKeys {
+        self.limit = per_minute.map(|n| (queue, n));
+        self
     }
 
     /// Issues a token for `channel` and stores its record.
@@ -152,6 +166,16 @@ impl TokenKeys {
         }
         if record.expires_at.is_some_and(|t| t <= Utc::now()) {
             return Err(ApiError::TokenExpired);
+        }
+        if let Some((queue, per_minute)) = &self.limit {
+            crate::limits::check(
+                queue,
+                crate::limits::Scope::Api,
+                &claims.jti,
+                Some(*per_minute),
+            )
+            .await
+            .map_err(ApiError::RateLimited)?;
         }
         let channel = match db::channel_by_name(db, channel_name).await {
             Ok(channel) => channel,

@@ -42,6 +42,9 @@ pub enum ApiError {
     /// Input that parsed but is not acceptable (422), with its own code.
     #[error("{message}")]
     Invalid { code: &'static str, message: String },
+    /// Too many requests with this token (429); retry after the seconds given.
+    #[error("too many requests with this token; retry in {0} s")]
+    RateLimited(u64),
     #[error("an internal error occurred")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
@@ -76,6 +79,7 @@ impl ApiError {
             ApiError::UnsupportedType { code, .. } => (StatusCode::UNSUPPORTED_MEDIA_TYPE, code),
             ApiError::IdempotencyInProgress => (StatusCode::CONFLICT, "idempotency_in_progress"),
             ApiError::Invalid { code, .. } => (StatusCode::UNPROCESSABLE_ENTITY, code),
+            ApiError::RateLimited(_) => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }
@@ -119,6 +123,12 @@ impl ResponseError for ApiError {
                 actix_web::http::header::HeaderValue::from_static("Bearer"),
             );
         }
+        if let ApiError::RateLimited(seconds) = self {
+            response.headers_mut().insert(
+                actix_web::http::header::RETRY_AFTER,
+                actix_web::http::header::HeaderValue::from(*seconds),
+            );
+        }
         response
     }
 }
@@ -142,6 +152,7 @@ mod tests {
             (ApiError::PostNotFound, 404, "post_not_found"),
             (ApiError::PostGone, 410, "post_gone"),
             (ApiError::NotFound("nothing".into()), 404, "not_found"),
+            (ApiError::RateLimited(7), 429, "rate_limited"),
             (ApiError::BadJson("eof".into()), 400, "json_invalid"),
             (
                 ApiError::UnsupportedMediaType,

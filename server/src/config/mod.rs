@@ -56,6 +56,17 @@ pub struct Config {
     pub posts: PostsConfig,
     /// Delivery worker settings.
     pub delivery: DeliveryConfig,
+    /// Rate limits.
+    pub limits: LimitsConfig,
+}
+
+/// Rate limits (`[limits]`): requests per minute, `None` for no limit.
+#[derive(Clone, Copy, Debug)]
+pub struct LimitsConfig {
+    /// Inbox requests per remote server.
+    pub inbox_per_minute: Option<u32>,
+    /// API requests per token.
+    pub api_per_minute: Option<u32>,
 }
 
 /// Post and media settings (`[posts]`).
@@ -164,6 +175,14 @@ struct RawConfig {
     log: String,
     posts: RawPosts,
     delivery: RawDelivery,
+    limits: RawLimits,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLimits {
+    inbox_per_minute: i64,
+    api_per_minute: i64,
 }
 
 #[derive(Deserialize)]

@@ -1,6 +1,8 @@
 //! Turning the raw TOML values into typed settings, collecting every problem on the way.
 
-use super::{Config, DeliveryConfig, PostsConfig, Problem, RawConfig, RedisSetting, Secret};
+use super::{
+    Config, DeliveryConfig, LimitsConfig, PostsConfig, Problem, RawConfig, RedisSetting, Secret,
+};
 use std::{fmt, net::SocketAddr, path::PathBuf, time::Duration};
 
 /// The public host of the instance: a lower-case DNS name with an optional port.
@@ -199,6 +201,17 @@ pub(super) fn validate(raw: RawConfig, problems: &mut Vec<Problem>) -> Option<Co
         7 * 86400,
         problems,
     );
+    let per_minute = |key: &str, value: i64, problems: &mut Vec<Problem>| {
+        in_range(key, value, 0, 1_000_000, problems)
+            .and_then(|v| u32::try_from(v).ok())
+            .map(|v| (v > 0).then_some(v))
+    };
+    let inbox_per_minute = per_minute(
+        "limits.inbox_per_minute",
+        raw.limits.inbox_per_minute,
+        problems,
+    );
+    let api_per_minute = per_minute("limits.api_per_minute", raw.limits.api_per_minute, problems);
 
     Some(Config {
         domain: domain?,
@@ -225,6 +238,10 @@ pub(super) fn validate(raw: RawConfig, problems: &mut Vec<Problem>) -> Option<Co
             per_host: usize::try_from(per_host?).ok()?,
             unreachable_after: seconds(unreachable_after)?,
             probe_interval: seconds(probe_interval)?,
+        },
+        limits: LimitsConfig {
+            inbox_per_minute: inbox_per_minute?,
+            api_per_minute: api_per_minute?,
         },
     })
 }

@@ -115,6 +115,33 @@ impl Queue {
         Ok(())
     }
 
+    /// Counts a hit on the fixed window `key` of length `window`: how many hits it has had
+    /// and how long until it ends. The window starts at its first hit (`SET NX PX`, then
+    /// `INCR`, which keeps the expiry: atomic, and fine on any Redis since 2.6).
+    pub async fn count_hit(
+        &self,
+        key: &str,
+        window: Duration,
+    ) -> Result<(u64, Duration), QueueError> {
+        let mut conn = self.conn.clone();
+        let window_ms = u64::try_from(window.as_millis()).unwrap_or(u64::MAX);
+        let (count, ttl_ms): (u64, i64) = redis::pipe()
+            .atomic()
+            .cmd("SET")
+            .arg(key)
+            .arg(0)
+            .arg("PX")
+            .arg(window_ms)
+            .arg("NX")
+            .ignore()
+            .incr(key, 1)
+            .pttl(key)
+            .query_async(&mut conn)
+            .await?;
+        let left = u64::try_from(ttl_ms).unwrap_or(window_ms);
+        Ok((count, Duration::from_millis(left)))
+    }
+
     pub async fn ping(&self) -> Result<(), QueueError> {
         let mut conn = self.conn.clone();
         let _: String = redis::cmd("PING").query_async(&mut conn).await?;

@@ -30,6 +30,9 @@ pub enum FederationError {
     ActorUnverifiable(String),
     #[error("this server's domain is blocked here")]
     DomainBlocked,
+    /// Too many requests from this server (429); retry after the seconds given.
+    #[error("too many requests from this server; retry in {0} s")]
+    RateLimited(u64),
     /// A URL Herald may not contact (http or a private address outside debug mode).
     #[error("a URL in the activity was refused: {0}")]
     UrlRefused(String),
@@ -97,6 +100,11 @@ impl FederationError {
             FederationError::DomainBlocked => {
                 (StatusCode::FORBIDDEN, "domain_blocked", self.to_string())
             }
+            FederationError::RateLimited(_) => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                self.to_string(),
+            ),
             FederationError::UrlRefused(_) => {
                 (StatusCode::BAD_REQUEST, "url_refused", self.to_string())
             }
@@ -167,7 +175,14 @@ impl ResponseError for FederationError {
         } else {
             tracing::debug!(code, "federation request refused");
         }
-        ErrorBody::respond(status, code, message)
+        let mut response = ErrorBody::respond(status, code, message);
+        if let FederationError::RateLimited(seconds) = self {
+            response.headers_mut().insert(
+                actix_web::http::header::RETRY_AFTER,
+                actix_web::http::header::HeaderValue::from(*seconds),
+            );
+        }
+        response
     }
 }
 

@@ -55,6 +55,10 @@ pub struct Options {
     pub timeout_secs: u64,
     /// `posts.max_upload_bytes`.
     pub max_upload_bytes: u64,
+    /// `limits.inbox_per_minute` (0: none).
+    pub inbox_per_minute: u32,
+    /// `limits.api_per_minute` (0: none).
+    pub api_per_minute: u32,
 }
 
 impl Default for Options {
@@ -67,6 +71,8 @@ impl Default for Options {
             unreachable_after_secs: 86400,
             timeout_secs: 3,
             max_upload_bytes: 10 * 1024 * 1024,
+            inbox_per_minute: 0,
+            api_per_minute: 0,
         }
     }
 }
@@ -127,6 +133,14 @@ impl TestInstance {
             (
                 "HERALD_DELIVERY__UNREACHABLE_AFTER_SECS",
                 options.unreachable_after_secs.to_string(),
+            ),
+            (
+                "HERALD_LIMITS__INBOX_PER_MINUTE",
+                options.inbox_per_minute.to_string(),
+            ),
+            (
+                "HERALD_LIMITS__API_PER_MINUTE",
+                options.api_per_minute.to_string(),
             ),
         ]
         .map(|(k, v)| (k.to_string(), v))
@@ -277,6 +291,35 @@ impl TestInstance {
             .expect("Herald answers");
         let status = response.status().as_u16();
         (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Calls the API: `METHOD /api/v1/channels/NAME…` (`path` from `/api`), with a JSON body
+    /// when given; returns (status, body, `Retry-After`).
+    pub async fn api(
+        &self,
+        token: &str,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, Value, Option<String>) {
+        let mut request = self
+            .client
+            .request(method, self.url(path))
+            .bearer_auth(token);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.expect("API answers");
+        let status = response.status().as_u16();
+        let retry_after = response
+            .headers()
+            .get("Retry-After")
+            .map(|v| v.to_str().unwrap_or_default().to_string());
+        (
+            status,
+            response.json().await.unwrap_or(Value::Null),
+            retry_after,
+        )
     }
 
     pub async fn get_json(&self, path: &str, token: &str) -> (u16, Value) {

@@ -5,7 +5,7 @@ pub mod instance;
 pub mod remote;
 
 pub use instance::{Backend, TestInstance};
-pub use remote::{FakeRemote, Mode, Tamper};
+pub use remote::{FakeRemote, Forgery, Mode, Tamper};
 
 use std::{future::Future, time::Duration};
 

@@ -60,6 +60,10 @@ struct RemoteInner {
     base: Url,
     shared_inbox: bool,
     users: Mutex<HashMap<String, LocalUser>>,
+    /// Users at other paths than `/users/NAME` (as other softwares lay them out).
+    users_by_path: Mutex<HashMap<String, LocalUser>>,
+    /// Extra fields of actor documents (`alsoKnownAs` …), by actor id.
+    actor_extra: Mutex<HashMap<Url, Map<String, Value>>>,
     peers: Mutex<HashMap<Url, PeerActor>>,
     received: Mutex<Vec<Received>>,
     /// Signature keyIds of the GET requests the remote served (empty string: unsigned).
@@ -92,13 +96,21 @@ pub struct FakeRemote {
 impl FakeRemote {
     /// A remote with a shared inbox (Mastodon-like) or without one (GoToSocial-like).
     pub async fn start(shared_inbox: bool) -> FakeRemote {
+        FakeRemote::start_at(shared_inbox, "localhost").await
+    }
+
+    /// A remote at `host` (`localhost`, or a name under `.localhost`, which Herald's debug
+    /// mode resolves to loopback: a domain with a dot, which can be blocked).
+    pub async fn start_at(shared_inbox: bool, host: &str) -> FakeRemote {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let port = listener.local_addr().expect("address").port();
-        let domain = format!("localhost:{port}");
+        let domain = format!("{host}:{port}");
         let state = RemoteState(Arc::new(RemoteInner {
             base: Url::parse(&format!("http://{domain}/")).expect("base"),
             shared_inbox,
             users: Mutex::default(),
+            users_by_path: Mutex::default(),
+            actor_extra: Mutex::default(),
             peers: Mutex::default(),
             received: Mutex::default(),
             fetch_key_ids: Mutex::default(),
@@ -123,6 +135,7 @@ impl FakeRemote {
                 .route("/users/{name}", web::get().to(get_user))
                 .route("/users/{name}/inbox", web::post().to(post_inbox))
                 .route("/inbox", web::post().to(post_inbox))
+                .default_service(web::to(by_path))
         })
         .workers(1)
         .disable_signals()
@@ -161,6 +174,44 @@ impl FakeRemote {
             .expect("lock")
             .insert(name.to_string(), user.clone());
         user
+    }
+
+    /// Adds a user whose actor is at `path` (`/u/name`, `/profile/name` …), its inbox at
+    /// `PATH/inbox`.
+    pub fn add_user_at(&self, path: &str) -> LocalUser {
+        let (public_key_pem, private_key_pem) =
+            herald::delivery::signing::generate_keypair().expect("keypair");
+        let base = &self.state.0.base;
+        let user = LocalUser {
+            id: base.join(path).expect("id"),
+            inbox: base.join(&format!("{path}/inbox")).expect("inbox"),
+            public_key_pem,
+            private_key_pem,
+        };
+        self.state
+            .0
+            .users_by_path
+            .lock()
+            .expect("lock")
+            .insert(user.id.path().to_string(), user.clone());
+        user
+    }
+
+    /// Sets `field` of `user`'s actor document (served from now on).
+    pub fn set_actor_field(&self, user: &LocalUser, field: &str, value: Value) {
+        self.state
+            .0
+            .actor_extra
+            .lock()
+            .expect("lock")
+            .entry(user.id.clone())
+            .or_default()
+            .insert(field.to_string(), value);
+    }
+
+    /// This remote's base URL (`http://HOST:PORT/`).
+    pub fn base(&self) -> &Url {
+        &self.state.0.base
     }
 
     pub fn set_mode(&self, mode: Mode) {
@@ -301,11 +352,60 @@ async fn get_user(
     else {
         return HttpResponse::NotFound().finish();
     };
+    actor_response(&data, &user, &name)
+}
+
+/// Actors at other paths (GET) and their inboxes (POST).
+async fn by_path(request: HttpRequest, body: web::Bytes, data: Data<RemoteState>) -> HttpResponse {
+    let path = request.path().to_string();
+    if request.method() == actix_web::http::Method::POST && path.ends_with("/inbox") {
+        return post_inbox(request, body, data).await;
+    }
+    data.0
+        .fetch_key_ids
+        .lock()
+        .expect("lock")
+        .push(key_id(&request));
+    // A stand-alone key document at `ACTOR/main-key`, as GoToSocial serves.
+    if let Some(owner) = path.strip_suffix("/main-key") {
+        let users = data.0.users.lock().expect("lock");
+        let by_path = data.0.users_by_path.lock().expect("lock");
+        let Some(user) = users
+            .values()
+            .chain(by_path.values())
+            .find(|u| u.id.path() == owner)
+        else {
+            return HttpResponse::NotFound().finish();
+        };
+        return HttpResponse::Ok()
+            .content_type("application/activity+json")
+            .json(json!({
+                "@context": "https://w3id.org/security/v1",
+                "id": format!("{}/main-key", user.id),
+                "owner": user.id,
+                "publicKeyPem": user.public_key_pem,
+            }));
+    }
+    let Some(user) = data
+        .0
+        .users_by_path
+        .lock()
+        .expect("lock")
+        .get(&path)
+        .cloned()
+    else {
+        return HttpResponse::NotFound().finish();
+    };
+    let name = path.rsplit('/').next().unwrap_or("user").to_string();
+    actor_response(&data, &user, &name)
+}
+
+fn actor_response(data: &Data<RemoteState>, user: &LocalUser, name: &str) -> HttpResponse {
     let mut actor = json!({
         "@context": ["https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"],
         "id": user.id,
         "type": "Person",
-        "preferredUsername": name.as_str(),
+        "preferredUsername": name,
         "inbox": user.inbox,
         "publicKey": {
             "id": format!("{}#main-key", user.id),
@@ -315,6 +415,11 @@ async fn get_user(
     });
     if data.0.shared_inbox {
         actor["endpoints"] = json!({ "sharedInbox": data.0.base.join("inbox").expect("inbox") });
+    }
+    if let Some(extra) = data.0.actor_extra.lock().expect("lock").get(&user.id) {
+        for (key, value) in extra {
+            actor[key] = value.clone();
+        }
     }
     HttpResponse::Ok()
         .content_type("application/activity+json")
@@ -566,6 +671,19 @@ pub enum Tamper {
     WrongDigest,
 }
 
+/// Forged details of a signed request, for [`FakeRemote::post_forged`].
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Forgery<'a> {
+    /// Sign with this user's key and key id instead (a key of another actor).
+    pub signer: Option<&'a LocalUser>,
+    /// The `Date` header and signed date.
+    pub date: Option<std::time::SystemTime>,
+    /// The body actually sent, after signing the other one.
+    pub sent_body: Option<&'a str>,
+    /// The `keyId` (default: `SIGNER#main-key`).
+    pub key_id: Option<&'a str>,
+}
+
 impl FakeRemote {
     /// POSTs `body` to `inbox` as `user`, signed with Herald's own signer (so the answer
     /// is visible, unlike the federation crate's sender), spoiled as `tamper` says.
@@ -576,7 +694,32 @@ impl FakeRemote {
         body: &str,
         tamper: Tamper,
     ) -> (u16, Value) {
+        self.post_request(user, inbox, body, tamper, Forgery::default())
+            .await
+    }
+
+    /// POSTs `body` as `user`, forged as `forgery` says.
+    pub async fn post_forged(
+        &self,
+        user: &LocalUser,
+        inbox: &Url,
+        body: &str,
+        forgery: Forgery<'_>,
+    ) -> (u16, Value) {
+        self.post_request(user, inbox, body, Tamper::Nothing, forgery)
+            .await
+    }
+
+    async fn post_request(
+        &self,
+        user: &LocalUser,
+        inbox: &Url,
+        body: &str,
+        tamper: Tamper,
+        forgery: Forgery<'_>,
+    ) -> (u16, Value) {
         use herald::delivery::signing;
+        let signer = forgery.signer.unwrap_or(user);
         let digest = if tamper == Tamper::WrongDigest {
             signing::digest_header(b"another body")
         } else {
@@ -586,21 +729,23 @@ impl FakeRemote {
             Some(port) => format!("{}:{port}", inbox.host_str().unwrap_or_default()),
             None => inbox.host_str().unwrap_or_default().to_string(),
         };
-        let date = httpdate::fmt_http_date(std::time::SystemTime::now());
+        let date = httpdate::fmt_http_date(forgery.date.unwrap_or_else(std::time::SystemTime::now));
         let text = signing::signing_string("post", inbox, &host, &date, &digest);
         let pem = if tamper == Tamper::WrongKey {
             signing::generate_keypair().expect("keypair").1
         } else {
-            user.private_key_pem.clone()
+            signer.private_key_pem.clone()
         };
         let key = openssl::pkey::PKey::private_key_from_pem(pem.as_bytes()).expect("key");
-        let signature =
-            signing::signature_header(&key, &format!("{}#main-key", user.id), &text).expect("sign");
+        let key_id = forgery
+            .key_id
+            .map_or_else(|| format!("{}#main-key", signer.id), str::to_string);
+        let signature = signing::signature_header(&key, &key_id, &text).expect("sign");
         let mut request = reqwest::Client::new()
             .post(inbox.clone())
             .header("Date", date)
             .header("Content-Type", "application/activity+json")
-            .body(body.to_string());
+            .body(forgery.sent_body.unwrap_or(body).to_string());
         if tamper != Tamper::NoDigest {
             request = request.header("Digest", digest);
         }

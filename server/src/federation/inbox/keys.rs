@@ -75,11 +75,25 @@ pub async fn verify_sender(
             "the key is not the actor's".into(),
         ));
     }
-    let (pem, owner) = fetch_key(data, &key_url).await?;
+    let (pem, owner, owner_doc) = fetch_key(data, &key_url).await?;
     if owner.host_str() != sender.uri.host_str() {
         return Err(FederationError::SignatureInvalid(
             "the key's owner is on another server".into(),
         ));
+    }
+    if owner != sender.uri {
+        // Not the actor's own key: only the server itself (its instance actor, an
+        // Application or Service) may sign for its users; another user may not.
+        let owner_doc = match owner_doc {
+            Some(doc) => doc,
+            None => fetch_document(data, &owner).await?,
+        };
+        let kind = owner_doc.get("type").and_then(Value::as_str).unwrap_or("");
+        if !matches!(kind, "Application" | "Service") {
+            return Err(FederationError::SignatureInvalid(
+                "the key belongs to another actor than the activity's".into(),
+            ));
+        }
     }
     if signature::verify(signature, &pem) {
         Ok(sender)
@@ -90,18 +104,28 @@ pub async fn verify_sender(
     }
 }
 
-/// Fetches a key: a stand-alone key document (`{id, owner, publicKeyPem}`), or an actor
-/// document whose `publicKey` has that id.
-async fn fetch_key(data: &Data<HeraldState>, key: &Url) -> Result<(String, Url), FederationError> {
-    let mut document = key.clone();
+async fn fetch_document(data: &Data<HeraldState>, url: &Url) -> Result<Value, FederationError> {
+    let mut document = url.clone();
     document.set_fragment(None);
-    let fetched = activitypub_federation::fetch::fetch_object_http::<HeraldState, Value>(
-        &document,
-        &data.reset_request_count(),
+    Ok(
+        activitypub_federation::fetch::fetch_object_http::<HeraldState, Value>(
+            &document,
+            &data.reset_request_count(),
+        )
+        .await
+        .map_err(unverifiable)?
+        .object,
     )
-    .await
-    .map_err(unverifiable)?
-    .object;
+}
+
+/// Fetches a key: a stand-alone key document (`{id, owner, publicKeyPem}`), or an actor
+/// document whose `publicKey` has that id. Returns the PEM, the owner, and the owner's
+/// document when that was what was fetched.
+async fn fetch_key(
+    data: &Data<HeraldState>,
+    key: &Url,
+) -> Result<(String, Url, Option<Value>), FederationError> {
+    let fetched = fetch_document(data, key).await?;
     let key_object = if fetched.get("publicKeyPem").is_some() {
         &fetched
     } else {
@@ -119,5 +143,7 @@ async fn fetch_key(data: &Data<HeraldState>, key: &Url) -> Result<(String, Url),
         .and_then(Value::as_str)
         .and_then(|o| Url::parse(o).ok())
         .ok_or_else(|| FederationError::SignatureInvalid("the key has no owner".into()))?;
-    Ok((pem.to_string(), owner))
+    let owner_doc = (fetched.get("id").and_then(Value::as_str) == Some(owner.as_str()))
+        .then(|| fetched.clone());
+    Ok((pem.to_string(), owner, owner_doc))
 }

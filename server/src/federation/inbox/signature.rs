@@ -57,6 +57,15 @@ pub struct Signature {
     pub expires: Option<i64>,
 }
 
+impl Signature {
+    /// The host of the key id: the server that signed (not yet verified).
+    pub fn key_host(&self) -> Option<String> {
+        url::Url::parse(&self.key_id)
+            .ok()
+            .and_then(|key| key.host_str().map(str::to_ascii_lowercase))
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Scheme {
     Cavage,

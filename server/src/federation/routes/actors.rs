@@ -38,10 +38,7 @@ pub(crate) async fn refuse_blocked(
     let Ok(signature) = signature::parse(&parts) else {
         return Ok(());
     };
-    let Some(host) = url::Url::parse(&signature.key_id)
-        .ok()
-        .and_then(|key| key.host_str().map(str::to_string))
-    else {
+    let Some(host) = signature.key_host() else {
         return Ok(());
     };
     if data.blocks.is_blocked(&data.db, &host, channel).await? {
