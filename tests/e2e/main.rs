@@ -20,6 +20,7 @@ mod inbox_errors;
 mod mastodon_shape;
 mod media;
 mod migrations;
+mod moderation;
 mod post_lifecycle;
 mod processes;
 mod production_mode;

@@ -757,3 +757,41 @@ impl FakeRemote {
         (status, response.json().await.unwrap_or(Value::Null))
     }
 }
+
+impl FakeRemote {
+    /// GETs `url` as ActivityPub JSON, signed by `user` (cavage, `(request-target) host
+    /// date`, as Mastodon signs fetches in authorized-fetch mode); returns the status.
+    pub async fn get_signed(&self, user: &LocalUser, url: &Url) -> u16 {
+        use base64::Engine;
+        let host = match url.port() {
+            Some(port) => format!("{}:{port}", url.host_str().unwrap_or_default()),
+            None => url.host_str().unwrap_or_default().to_string(),
+        };
+        let date = httpdate::fmt_http_date(std::time::SystemTime::now());
+        let text = format!(
+            "(request-target): get {}\nhost: {host}\ndate: {date}",
+            url.path()
+        );
+        let key = openssl::pkey::PKey::private_key_from_pem(user.private_key_pem.as_bytes())
+            .expect("key");
+        let mut signer = openssl::sign::Signer::new(openssl::hash::MessageDigest::sha256(), &key)
+            .expect("signer");
+        signer.update(text.as_bytes()).expect("sign");
+        let signature =
+            base64::engine::general_purpose::STANDARD.encode(signer.sign_to_vec().expect("sign"));
+        let header = format!(
+            "keyId=\"{}#main-key\",algorithm=\"rsa-sha256\",headers=\"(request-target) host date\",signature=\"{signature}\"",
+            user.id
+        );
+        reqwest::Client::new()
+            .get(url.clone())
+            .header("Accept", "application/activity+json")
+            .header("Date", date)
+            .header("Signature", header)
+            .send()
+            .await
+            .expect("Herald answers")
+            .status()
+            .as_u16()
+    }
+}
