@@ -3,7 +3,8 @@
 //! (IPv4-mapped and NAT64 forms included). The check runs in the HTTP client's DNS
 //! resolver, on the very addresses it connects to, so DNS rebinding cannot slip past a
 //! check made earlier; IP-literal URLs (which skip the resolver) are checked by
-//! [`check_url`]. Redirects are not followed.
+//! [`check_url`]. Deliveries follow no redirect; fetches follow a few, each target checked
+//! the same way ([`check_redirect`]) and resolved through the same resolver.
 
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use std::{
@@ -24,7 +25,12 @@ pub enum Refusal {
     NoPublicAddress,
     #[error("the URL has no host")]
     NoHost,
+    #[error("more than {MAX_REDIRECTS} redirects")]
+    TooManyRedirects,
 }
+
+/// The most redirects a fetch follows (Mastodon follows up to 3 too).
+pub const MAX_REDIRECTS: usize = 3;
 
 /// True for addresses on the public internet.
 pub fn is_public(ip: IpAddr) -> bool {
@@ -84,6 +90,20 @@ pub fn check_url(url: &Url, debug: bool) -> Result<(), Refusal> {
         Some(url::Host::Ipv6(ip)) if !is_public_v6(ip) => Err(Refusal::PrivateAddress(ip.into())),
         Some(_) => Ok(()),
     }
+}
+
+/// Checks where a fetch is redirected (`hops`: redirects so far, this one included): as
+/// [`check_url`], no `localhost` names outside debug mode, and at most [`MAX_REDIRECTS`].
+/// Host names are checked again by the resolver when the redirect is followed.
+pub fn check_redirect(url: &Url, hops: usize, debug: bool) -> Result<(), Refusal> {
+    if hops > MAX_REDIRECTS {
+        return Err(Refusal::TooManyRedirects);
+    }
+    check_url(url, debug)?;
+    if !debug && url.host_str().is_some_and(is_localhost_name) {
+        return Err(Refusal::NoPublicAddress);
+    }
+    Ok(())
 }
 
 /// A DNS resolver that drops non-public addresses (outside debug mode).
@@ -175,6 +195,26 @@ pub fn one_shot_client(
         .build()
 }
 
+/// The client for fetches (actors, keys, WebFinger): as [`http_client`], but following up
+/// to [`MAX_REDIRECTS`] redirects, each checked by [`check_redirect`].
+pub fn fetch_client(
+    debug: bool,
+    timeout: Duration,
+    user_agent: &str,
+) -> Result<reqwest::Client, reqwest::Error> {
+    let policy = reqwest::redirect::Policy::custom(move |attempt| {
+        match check_redirect(attempt.url(), attempt.previous().len(), debug) {
+            Ok(()) => attempt.follow(),
+            Err(refusal) => attempt.error(refusal),
+        }
+    });
+    client_builder(debug, timeout, user_agent)
+        .redirect(policy)
+        .pool_idle_timeout(KEEP_ALIVE)
+        .pool_max_idle_per_host(4)
+        .build()
+}
+
 fn client_builder(debug: bool, timeout: Duration, user_agent: &str) -> reqwest::ClientBuilder {
     reqwest::Client::builder()
         .user_agent(user_agent)
@@ -190,6 +230,31 @@ mod tests {
 
     fn ip(s: &str) -> IpAddr {
         s.parse().unwrap()
+    }
+
+    #[test]
+    fn redirects_are_checked_and_counted() {
+        let url = |s: &str| Url::parse(s).unwrap();
+        for target in [
+            "http://example.com/",
+            "https://127.0.0.1/",
+            "https://10.0.0.1/",
+            "https://169.254.169.254/latest/meta-data/",
+            "https://[::1]/",
+            "https://[::ffff:127.0.0.1]/",
+            "https://localhost/",
+            "https://x.localhost/",
+        ] {
+            assert!(check_redirect(&url(target), 1, false).is_err(), "{target}");
+            assert!(check_redirect(&url(target), 1, true).is_ok(), "{target}");
+        }
+        let public = url("https://example.com/users/a");
+        assert_eq!(check_redirect(&public, 1, false), Ok(()));
+        assert_eq!(check_redirect(&public, MAX_REDIRECTS, false), Ok(()));
+        assert_eq!(
+            check_redirect(&public, MAX_REDIRECTS + 1, false),
+            Err(Refusal::TooManyRedirects)
+        );
     }
 
     #[test]

@@ -33,7 +33,7 @@ pub async fn federation_config(
     state: HeraldState,
 ) -> Result<FederationConfig<HeraldState>, FederationConfigBuilderError> {
     let instance = InstanceActor::new(&state.urls, &state.instance_keys);
-    let client = guard::http_client(
+    let client = guard::fetch_client(
         state.config.debug,
         FETCH_TIMEOUT,
         &crate::delivery::user_agent(&state.config),
