@@ -136,4 +136,90 @@ mod tests {
             EnvelopeError::ForeignId
         );
     }
+
+    /// Any JSON at all: a value of up to a few levels, with the keys activities use.
+    fn any_json() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        let key = prop_oneof![
+            Just("id".to_string()),
+            Just("type".to_string()),
+            Just("actor".to_string()),
+            Just("object".to_string()),
+            Just("to".to_string()),
+            "[a-z]{1,6}",
+        ];
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            any::<f64>().prop_map(Value::from),
+            ".{0,40}".prop_map(Value::from),
+            "https://[a-c]\\.example/[a-z0-9/#]{0,12}".prop_map(Value::from),
+        ];
+        leaf.prop_recursive(4, 64, 6, move |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..6).prop_map(Value::from),
+                proptest::collection::btree_map(key.clone(), inner, 0..6)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_json_is_read_or_refused_without_panic(json in any_json()) {
+            if let Ok(envelope) = Envelope::parse(json.clone()) {
+                proptest::prop_assert_eq!(envelope.id.host_str(), envelope.actor.host_str());
+                let _ = envelope.object_id();
+                let _ = envelope.object_type();
+                let _ = envelope.authority();
+            }
+            let _ = ids_of(&json);
+            let _ = type_of(&json);
+        }
+
+        #[test]
+        fn every_reference_shape_is_read(
+            host in "[a-c]\\.example",
+            actor_shape in 0usize..5,
+            kind in proptest::prop_oneof![
+                proptest::strategy::Just(json!("Like")),
+                proptest::strategy::Just(json!(["Like", "Activity"])),
+            ],
+            to in proptest::prop_oneof![
+                proptest::strategy::Just(json!("as:Public")),
+                proptest::strategy::Just(json!(["Public"])),
+                proptest::strategy::Just(json!("https://www.w3.org/ns/activitystreams#Public")),
+            ],
+        ) {
+            let actor_iri = format!("https://{host}/users/a");
+            // Each shape servers use for a reference: an IRI, an object with an id, an
+            // array of one of either, and (wrongly) a number.
+            let actor = match actor_shape {
+                0 => json!(actor_iri),
+                1 => json!({"id": actor_iri}),
+                2 => json!([actor_iri]),
+                3 => json!([{"id": actor_iri, "type": "Person"}]),
+                _ => json!(7),
+            };
+            let activity = json!({
+                "id": format!("https://{host}/activities/1"),
+                "type": kind,
+                "actor": actor.clone(),
+                "object": {"id": "https://h.example/posts/1", "type": "Note"},
+                "to": to,
+            });
+            match Envelope::parse(activity) {
+                Ok(envelope) => {
+                    proptest::prop_assert_eq!(envelope.kind.as_str(), "Like");
+                    proptest::prop_assert_eq!(envelope.actor.as_str(), actor_iri.as_str());
+                    proptest::prop_assert_eq!(envelope.object_type(), Some("Note"));
+                }
+                Err(e) => {
+                    // Only a number where the actor belongs is unreadable.
+                    proptest::prop_assert!(actor.is_number(), "{e}");
+                }
+            }
+        }
+    }
 }

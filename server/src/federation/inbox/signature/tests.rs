@@ -223,3 +223,119 @@ proptest::proptest! {
         let _ = check_digest(Scheme::Rfc9421, &request, b"");
     }
 }
+
+/// A cavage `Signature` header built from its parts, each of which may be left out or
+/// replaced by junk, so both the accepting and the refusing paths of the parser run.
+fn cavage_header(
+    key_id: &str,
+    algorithm: &str,
+    headers: &[&str],
+    signature: &str,
+    junk: &str,
+    drop: usize,
+) -> String {
+    let parts = [
+        format!("keyId=\"{key_id}\""),
+        format!("algorithm=\"{algorithm}\""),
+        format!("headers=\"{}\"", headers.join(" ")),
+        format!("signature=\"{signature}\""),
+        junk.to_string(),
+    ];
+    parts
+        .iter()
+        .enumerate()
+        .filter(|(i, part)| *i != drop && !part.is_empty())
+        .map(|(_, part)| part.as_str())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::test_runner::Config {
+        failure_persistence: None,
+        ..proptest::test_runner::Config::default()
+    })]
+    #[test]
+    fn structured_signature_headers_parse_or_err(
+        key_id in "https://[a-c]\\.example/users/[a-z]{1,5}(#main-key|/main-key)?",
+        algorithm in proptest::sample::select(vec!["rsa-sha256", "hs2019", "ed25519", ""]),
+        extra in proptest::sample::subsequence(vec!["(created)", "content-type", "x-missing"], 0..=1),
+        shuffle in proptest::sample::select(vec![false, true]),
+        signature in proptest::strategy::Strategy::prop_map(
+            proptest::collection::vec(proptest::num::u8::ANY, 0..40),
+            |bytes| BASE64.encode(bytes),
+        ),
+        junk in proptest::sample::select(vec!["", "x", "a=\"b", "=,=", "foo=\"bar\""]),
+        // 0–4 drops that part; more drops nothing (most cases).
+        drop in 0usize..12,
+        components in proptest::sample::subsequence(
+            vec!["\"@method\"", "\"@target-uri\"", "\"content-digest\"", "\"@path\"", "\"x-missing\""],
+            2..=5,
+        ),
+        created in proptest::option::weighted(0.9, -5i64..2_000_000_000),
+    ) {
+        let mut headers = vec!["(request-target)", "host", "date", "digest"];
+        headers.extend(extra);
+        if shuffle {
+            headers.reverse();
+        }
+        let header = cavage_header(&key_id, algorithm, &headers, &signature, junk, drop);
+        let request = RequestParts {
+            method: "POST".into(),
+            path_and_query: "/inbox".into(),
+            target_uri: "https://herald.example/inbox".into(),
+            headers: vec![
+                ("host".into(), "herald.example".into()),
+                ("date".into(), "Wed, 25 Nov 2026 08:00:00 GMT".into()),
+                ("digest".into(), "SHA-256=x".into()),
+                ("content-type".into(), "application/activity+json".into()),
+                ("signature".into(), header.clone()),
+            ],
+        };
+        // keyId, headers and signature are required; algorithm and the junk are not.
+        let whole = ![0, 2, 3].contains(&drop);
+        let junk = if drop == 4 { "" } else { junk };
+        match parse(&request) {
+            Ok(parsed) => {
+                // Only a whole header parses, and it names the key it was given.
+                proptest::prop_assert!(whole, "{}", header);
+                proptest::prop_assert!(!headers.contains(&"x-missing"), "{}", header);
+                proptest::prop_assert_eq!(&parsed.key_id, &key_id);
+                let _ = check_time(&parsed, &request, now());
+                proptest::prop_assert!(parsed.key_host().is_some());
+            }
+            Err(_) => proptest::prop_assert!(
+                !whole || signature.is_empty()
+                    || (drop != 1 && !["rsa-sha256", "hs2019"].contains(&algorithm))
+                    || headers.contains(&"x-missing") || headers.contains(&"(created)")
+                    || ["x", "a=\"b", "=,="].contains(&junk),
+                "a whole header was refused: {}", header
+            ),
+        }
+
+        let mut input = format!("sig1=({})", components.join(" "));
+        if let Some(created) = created {
+            input.push_str(&format!(";created={created}"));
+        }
+        input.push_str(&format!(";keyid=\"{key_id}\""));
+        let mut rfc = request.clone();
+        rfc.headers.retain(|(name, _)| name != "signature");
+        rfc.headers.push(("content-digest".into(), "sha-256=:AAAA:".into()));
+        rfc.headers.push(("signature-input".into(), input.clone()));
+        rfc.headers.push(("signature".into(), "sig1=:AAAA:".into()));
+        let complete = ["\"@method\"", "\"@target-uri\"", "\"content-digest\""]
+            .iter()
+            .all(|c| components.contains(c))
+            && !components.contains(&"\"x-missing\"")
+            && created.is_some();
+        match parse(&rfc) {
+            Ok(parsed) => {
+                proptest::prop_assert!(complete, "{}", input);
+                proptest::prop_assert_eq!(parsed.scheme, Scheme::Rfc9421);
+                proptest::prop_assert_eq!(&parsed.key_id, &key_id);
+                let _ = check_time(&parsed, &rfc, now());
+            }
+            Err(e) => proptest::prop_assert!(!complete, "{}: {}", input, e),
+        }
+    }
+}
