@@ -22,7 +22,7 @@ fn fixtures_dir() -> PathBuf {
 }
 
 /// Every `.json` file, as (`software/file`, kind, JSON).
-fn fixtures() -> Vec<(String, String, Value)> {
+pub(crate) fn fixtures() -> Vec<(String, String, Value)> {
     let mut out = Vec::new();
     let dir = fixtures_dir();
     let mut softwares: Vec<_> = std::fs::read_dir(&dir)

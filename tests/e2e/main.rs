@@ -17,6 +17,7 @@ mod fixtures;
 mod forged;
 mod inbound;
 mod inbox_errors;
+mod inbox_fixtures;
 mod mastodon_shape;
 mod media;
 mod migrations;
