@@ -209,3 +209,74 @@ async fn the_servers_own_actor_may_sign_for_its_users() {
         .await;
     s.taken(answer).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_rfc9421_signature_is_taken_and_checked() {
+    let s = setup().await;
+    // Spoiled: the body changed after signing (its Content-Digest no longer matches).
+    let mut changed: Value = serde_json::from_str(&s.follow).unwrap();
+    changed["id"] = json!(format!("{}-changed", changed["id"].as_str().unwrap()));
+    let changed = changed.to_string();
+    let forgery = Forgery {
+        rfc9421: true,
+        sent_body: Some(&changed),
+        ..Forgery::default()
+    };
+    let answer = s
+        .remote
+        .post_forged(&s.alice, &s.inbox, &s.follow, forgery)
+        .await;
+    s.refused(answer, (401, "digest_invalid")).await;
+    // Signed by bob for alice's activity.
+    let bob = s.remote.add_user("bob");
+    let forgery = Forgery {
+        rfc9421: true,
+        signer: Some(&bob),
+        ..Forgery::default()
+    };
+    let answer = s
+        .remote
+        .post_forged(&s.alice, &s.inbox, &s.follow, forgery)
+        .await;
+    s.refused(answer, (401, "signature_invalid")).await;
+    // Whole: taken.
+    let forgery = Forgery {
+        rfc9421: true,
+        ..Forgery::default()
+    };
+    let answer = s
+        .remote
+        .post_forged(&s.alice, &s.inbox, &s.follow, forgery)
+        .await;
+    s.taken(answer).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rotated_key_is_fetched_again_once() {
+    let s = setup().await;
+    let answer = s
+        .remote
+        .post_signed(&s.alice, &s.inbox, &s.follow, Tamper::Nothing)
+        .await;
+    s.taken(answer).await;
+    let fetches = s.remote.fetch_key_ids().len();
+    // alice's server rotates her key; her Undo is signed with the new one.
+    let alice = s.remote.rotate_key(&s.alice);
+    let undo = s
+        .remote
+        .undo(&alice, &serde_json::from_str(&s.follow).unwrap());
+    let (status, body) = s
+        .remote
+        .post_signed(&alice, &s.inbox, &undo.to_string(), Tamper::Nothing)
+        .await;
+    assert_eq!(status, 202, "{body}");
+    assert_eq!(s.herald.follower_count(&s.channel).await, 0);
+    assert_eq!(s.remote.fetch_key_ids().len(), fetches + 1, "one refetch");
+    // A key that is simply wrong is refetched once too, then refused.
+    let (status, _) = s
+        .remote
+        .post_signed(&alice, &s.inbox, &s.follow, Tamper::WrongKey)
+        .await;
+    assert_eq!(status, 401);
+    assert_eq!(s.remote.fetch_key_ids().len(), fetches + 2);
+}

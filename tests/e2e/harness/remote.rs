@@ -197,6 +197,26 @@ impl FakeRemote {
         user
     }
 
+    /// Gives `user` a new key pair (served from now on), as an account whose key rotated;
+    /// returns the user with the new key.
+    pub fn rotate_key(&self, user: &LocalUser) -> LocalUser {
+        let (public_key_pem, private_key_pem) =
+            herald::delivery::signing::generate_keypair().expect("keypair");
+        let rotated = LocalUser {
+            public_key_pem,
+            private_key_pem,
+            ..user.clone()
+        };
+        for map in [&self.state.0.users, &self.state.0.users_by_path] {
+            for stored in map.lock().expect("lock").values_mut() {
+                if stored.id == user.id {
+                    *stored = rotated.clone();
+                }
+            }
+        }
+        rotated
+    }
+
     /// Sets `field` of `user`'s actor document (served from now on).
     pub fn set_actor_field(&self, user: &LocalUser, field: &str, value: Value) {
         self.state
@@ -682,6 +702,9 @@ pub struct Forgery<'a> {
     pub sent_body: Option<&'a str>,
     /// The `keyId` (default: `SIGNER#main-key`).
     pub key_id: Option<&'a str>,
+    /// Sign as RFC 9421 (`Signature-Input`, `Content-Digest`) instead of draft-cavage, as
+    /// Mastodon 4.5 and Fedify-based servers do.
+    pub rfc9421: bool,
 }
 
 impl FakeRemote {
@@ -741,6 +764,41 @@ impl FakeRemote {
             .key_id
             .map_or_else(|| format!("{}#main-key", signer.id), str::to_string);
         let signature = signing::signature_header(&key, &key_id, &text).expect("sign");
+        if forgery.rfc9421 {
+            use base64::Engine;
+            let base64 = base64::engine::general_purpose::STANDARD;
+            let digest = {
+                use sha2::Digest;
+                format!(
+                    "sha-256=:{}:",
+                    base64.encode(sha2::Sha256::digest(body.as_bytes()))
+                )
+            };
+            let created = chrono::Utc::now().timestamp();
+            let params = format!(
+                "(\"@method\" \"@target-uri\" \"content-digest\");created={created};keyid=\"{key_id}\";alg=\"rsa-v1_5-sha256\""
+            );
+            let base = format!(
+                "\"@method\": POST\n\"@target-uri\": {inbox}\n\"content-digest\": {digest}\n\"@signature-params\": {params}"
+            );
+            let mut signer =
+                openssl::sign::Signer::new(openssl::hash::MessageDigest::sha256(), &key)
+                    .expect("signer");
+            signer.update(base.as_bytes()).expect("sign");
+            let signed = base64.encode(signer.sign_to_vec().expect("sign"));
+            let response = reqwest::Client::new()
+                .post(inbox.clone())
+                .header("Content-Type", "application/activity+json")
+                .header("Content-Digest", digest)
+                .header("Signature-Input", format!("sig1={params}"))
+                .header("Signature", format!("sig1=:{signed}:"))
+                .body(forgery.sent_body.unwrap_or(body).to_string())
+                .send()
+                .await
+                .expect("Herald answers");
+            let status = response.status().as_u16();
+            return (status, response.json().await.unwrap_or(Value::Null));
+        }
         let mut request = reqwest::Client::new()
             .post(inbox.clone())
             .header("Date", date)
