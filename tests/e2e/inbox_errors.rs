@@ -194,6 +194,11 @@ async fn webfinger_answers_and_refusals() {
         .json()
         .await
         .unwrap();
+    assert_eq!(
+        links["links"][2]["rel"],
+        "https://www.w3.org/ns/activitystreams#Application"
+    );
+    assert_eq!(links["links"][2]["href"], herald.url("/actor"));
     for (i, version) in ["2.0", "2.1"].iter().enumerate() {
         let href = links["links"][i]["href"].as_str().unwrap();
         let info: Value = herald

@@ -150,6 +150,11 @@ pub async fn get_nodeinfo_links(data: Data<HeraldState>) -> HttpResponse {
             {
                 "rel": "http://nodeinfo.diaspora.software/ns/schema/2.1",
                 "href": format!("{base}nodeinfo/2.1")
+            },
+            {
+                // FEP-2677: the application actor.
+                "rel": "https://www.w3.org/ns/activitystreams#Application",
+                "href": format!("{base}actor")
             }
         ]
     }))
