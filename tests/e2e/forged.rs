@@ -36,6 +36,13 @@ async fn setup() -> Setup {
 }
 
 impl Setup {
+    /// Sends alice's Follow, forged as `forgery` says.
+    async fn forged(&self, forgery: Forgery<'_>) -> (u16, Value) {
+        self.remote
+            .post_forged(&self.alice, &self.inbox, &self.follow, forgery)
+            .await
+    }
+
     /// Asserts the answer, and that nothing was stored or sent.
     async fn refused(&self, (status, body): (u16, Value), expected: (u16, &str)) {
         let code = body["error"]["code"].as_str().unwrap_or("(none)");
@@ -85,10 +92,7 @@ async fn a_key_of_another_actor_is_refused() {
         signer: Some(&bob),
         ..Forgery::default()
     };
-    let answer = s
-        .remote
-        .post_forged(&s.alice, &s.inbox, &s.follow, forgery)
-        .await;
+    let answer = s.forged(forgery).await;
     s.refused(answer, (401, "signature_invalid")).await;
 }
 
@@ -102,10 +106,7 @@ async fn a_body_changed_after_signing_is_refused() {
         sent_body: Some(&changed),
         ..Forgery::default()
     };
-    let answer = s
-        .remote
-        .post_forged(&s.alice, &s.inbox, &s.follow, forgery)
-        .await;
+    let answer = s.forged(forgery).await;
     s.refused(answer, (401, "digest_invalid")).await;
 }
 
@@ -130,10 +131,7 @@ async fn a_date_outside_the_window_is_refused() {
             date: Some(date),
             ..Forgery::default()
         };
-        let answer = s
-            .remote
-            .post_forged(&s.alice, &s.inbox, &s.follow, forgery)
-            .await;
+        let answer = s.forged(forgery).await;
         s.refused(answer, (401, "signature_expired")).await;
     }
     // Within the hour either way is fine (clocks drift).
@@ -141,10 +139,7 @@ async fn a_date_outside_the_window_is_refused() {
         date: Some(SystemTime::now() - Duration::from_secs(50 * 60)),
         ..Forgery::default()
     };
-    let answer = s
-        .remote
-        .post_forged(&s.alice, &s.inbox, &s.follow, forgery)
-        .await;
+    let answer = s.forged(forgery).await;
     s.taken(answer).await;
 }
 
@@ -186,10 +181,7 @@ async fn a_stand_alone_key_document_is_taken() {
         key_id: Some(&key_id),
         ..Forgery::default()
     };
-    let answer = s
-        .remote
-        .post_forged(&s.alice, &s.inbox, &s.follow, forgery)
-        .await;
+    let answer = s.forged(forgery).await;
     s.taken(answer).await;
 }
 
@@ -203,10 +195,7 @@ async fn the_servers_own_actor_may_sign_for_its_users() {
         signer: Some(&server),
         ..Forgery::default()
     };
-    let answer = s
-        .remote
-        .post_forged(&s.alice, &s.inbox, &s.follow, forgery)
-        .await;
+    let answer = s.forged(forgery).await;
     s.taken(answer).await;
 }
 
@@ -222,10 +211,7 @@ async fn an_rfc9421_signature_is_taken_and_checked() {
         sent_body: Some(&changed),
         ..Forgery::default()
     };
-    let answer = s
-        .remote
-        .post_forged(&s.alice, &s.inbox, &s.follow, forgery)
-        .await;
+    let answer = s.forged(forgery).await;
     s.refused(answer, (401, "digest_invalid")).await;
     // Signed by bob for alice's activity.
     let bob = s.remote.add_user("bob");
@@ -234,20 +220,14 @@ async fn an_rfc9421_signature_is_taken_and_checked() {
         signer: Some(&bob),
         ..Forgery::default()
     };
-    let answer = s
-        .remote
-        .post_forged(&s.alice, &s.inbox, &s.follow, forgery)
-        .await;
+    let answer = s.forged(forgery).await;
     s.refused(answer, (401, "signature_invalid")).await;
     // Whole: taken.
     let forgery = Forgery {
         rfc9421: true,
         ..Forgery::default()
     };
-    let answer = s
-        .remote
-        .post_forged(&s.alice, &s.inbox, &s.follow, forgery)
-        .await;
+    let answer = s.forged(forgery).await;
     s.taken(answer).await;
 }
 

@@ -410,6 +410,14 @@ async fn rate_limits_answer_429_with_retry_after() {
     let inbox: Url = herald.url("/inbox").parse().unwrap();
     let busy = FakeRemote::start_at(true, "busy.localhost").await;
     let users: Vec<_> = (0..4).map(|i| busy.add_user(&format!("u{i}"))).collect();
+    // Forged requests in busy's name do not use its allowance up: only verified ones count.
+    for _ in 0..5 {
+        let follow = busy.follow(&users[0], &actor_id).to_string();
+        let (status, _) = busy
+            .post_signed(&users[0], &inbox, &follow, Tamper::WrongKey)
+            .await;
+        assert_eq!(status, 401);
+    }
     for user in &users[..3] {
         let follow = busy.follow(user, &actor_id).to_string();
         let (status, body) = busy

@@ -10,6 +10,33 @@ use serde_json::json;
 use std::time::Duration;
 use url::Url;
 
+/// Makes `https://remoteN.example/users/x`, whose inbox is `inbox`, a follower of `channel`
+/// (as a malicious actor document could say).
+async fn add_follower_at(herald: &TestInstance, channel: &db::Channel, n: usize, inbox: &str) {
+    let actor = db::upsert_remote_actor(
+        &herald.state().db,
+        NewRemoteActor {
+            uri: Url::parse(&format!("https://remote{n}.example/users/x")).unwrap(),
+            inbox: Url::parse(inbox).unwrap(),
+            shared_inbox: None,
+            public_key_pem: "unused".into(),
+            key_id: None,
+            also_known_as: Vec::new(),
+        },
+    )
+    .await
+    .unwrap();
+    db::add_follower(
+        &herald.state().db,
+        channel.id,
+        &actor,
+        "https://remote.example/f",
+        false,
+    )
+    .await
+    .unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn production_mode_refuses_to_deliver_to_loopback_or_http() {
     let herald = TestInstance::with(Options {
@@ -30,28 +57,7 @@ async fn production_mode_refuses_to_deliver_to_loopback_or_http() {
         format!("https://localhost:{port}/users/c/inbox"),
     ];
     for (i, inbox) in inboxes.iter().enumerate() {
-        let actor = db::upsert_remote_actor(
-            &herald.state().db,
-            NewRemoteActor {
-                uri: Url::parse(&format!("https://remote{i}.example/users/x")).unwrap(),
-                inbox: Url::parse(inbox).unwrap(),
-                shared_inbox: None,
-                public_key_pem: "unused".into(),
-                key_id: None,
-                also_known_as: Vec::new(),
-            },
-        )
-        .await
-        .unwrap();
-        db::add_follower(
-            &herald.state().db,
-            channel.id,
-            &actor,
-            "https://remote.example/f",
-            false,
-        )
-        .await
-        .unwrap();
+        add_follower_at(&herald, &channel, i, inbox).await;
     }
 
     let (status, post) = herald
@@ -236,28 +242,7 @@ async fn production_mode_never_connects_to_private_addresses() {
 
     // Followers whose inboxes are there (as a malicious actor document could say).
     for (i, base) in bases.iter().enumerate() {
-        let actor = db::upsert_remote_actor(
-            &herald.state().db,
-            NewRemoteActor {
-                uri: Url::parse(&format!("https://remote{i}.example/users/x")).unwrap(),
-                inbox: Url::parse(&format!("{base}/inbox")).unwrap(),
-                shared_inbox: None,
-                public_key_pem: "unused".into(),
-                key_id: None,
-                also_known_as: Vec::new(),
-            },
-        )
-        .await
-        .unwrap();
-        db::add_follower(
-            &herald.state().db,
-            channel.id,
-            &actor,
-            "https://remote.example/f",
-            false,
-        )
-        .await
-        .unwrap();
+        add_follower_at(&herald, &channel, i, &format!("{base}/inbox")).await;
     }
     let (status, post) = herald
         .post("ceo", Some(&token), &json!({"text": "hi"}))

@@ -57,16 +57,6 @@ pub async fn receive(
         .map_err(|e| FederationError::BadRequest(format!("the body is not JSON: {e}")))?;
     let parts = request_parts(request, data.urls.base());
     let signature = signature::parse(&parts)?;
-    // Counted per signing server, before any key is fetched or anything stored.
-    let server = signature.key_host().unwrap_or_default();
-    crate::limits::check(
-        &data.queue,
-        crate::limits::Scope::Inbox,
-        &server,
-        data.config.limits.inbox_per_minute,
-    )
-    .await
-    .map_err(FederationError::RateLimited)?;
     signature::check_digest(signature.scheme, &parts, body)?;
     signature::check_time(&signature, &parts, chrono::Utc::now().timestamp())?;
     let activity = Envelope::parse(json)?;
@@ -97,6 +87,16 @@ pub async fn receive(
         }
         other => other?,
     };
+    // Counted per server once its signature is proven, so nobody can use up another
+    // server's allowance by naming it in a forged keyId.
+    crate::limits::check(
+        &data.queue,
+        crate::limits::Scope::Inbox,
+        &sender.authority,
+        data.config.limits.inbox_per_minute,
+    )
+    .await
+    .map_err(FederationError::RateLimited)?;
     if !db::record_received(&data.db, activity.id.as_str()).await? {
         tracing::debug!("a replayed activity was ignored");
         return Ok(HttpResponse::Accepted().finish());
