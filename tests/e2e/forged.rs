@@ -260,3 +260,16 @@ async fn a_rotated_key_is_fetched_again_once() {
     assert_eq!(status, 401);
     assert_eq!(s.remote.fetch_key_ids().len(), fetches + 2);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_oversized_actor_document_is_cut_off() {
+    let s = setup().await;
+    // A megabyte of actor document: Herald stops reading and cannot verify the sender.
+    s.remote
+        .set_actor_field(&s.alice, "summary", json!("x".repeat(1024 * 1024)));
+    let answer = s
+        .remote
+        .post_signed(&s.alice, &s.inbox, &s.follow, Tamper::Nothing)
+        .await;
+    s.refused(answer, (401, "actor_unverifiable")).await;
+}
