@@ -249,8 +249,26 @@ async fn edits_and_deletions_reach_the_servers_that_interacted() {
     let carol = other.add_user("carol");
     let boost = activity(&carol, "Announce", json!(w.post));
     w.send_from(&other, &carol, &boost).await;
+    // dave's server (GoToSocial-like: no shared inbox) quotes it, Misskey-style.
+    let quoting = FakeRemote::start(false).await;
+    let dave = quoting.add_user("dave");
+    let quote = activity(
+        &dave,
+        "Create",
+        json!({
+            "id": format!("{}/notes/1", dave.id),
+            "type": "Note",
+            "attributedTo": dave.id,
+            "content": "<p>Look at this</p>",
+            "_misskey_quote": w.post,
+        }),
+    );
+    w.send_from(&quoting, &dave, &quote).await;
+    // A quote is not a reply.
+    assert_eq!(w.counts().await["replies"], 0);
     w.herald.worker().drain().await.unwrap();
     assert!(other.received().is_empty());
+    assert!(quoting.received().is_empty());
 
     let (status, body, _) = w
         .herald
@@ -268,6 +286,9 @@ async fn edits_and_deletions_reach_the_servers_that_interacted() {
     assert_eq!(updates[0].path, "/inbox");
     assert_eq!(updates[0].activity["object"]["id"], w.post);
     assert_eq!(w.remote.received_of("Update").len(), 1);
+    let updates = quoting.received_of("Update");
+    assert_eq!(updates.len(), 1, "{:?}", quoting.received());
+    assert_eq!(updates[0].path, "/users/dave/inbox");
 
     let (status, _, _) = w
         .herald
@@ -276,6 +297,7 @@ async fn edits_and_deletions_reach_the_servers_that_interacted() {
     assert_eq!(status, 204);
     w.herald.worker().drain().await.unwrap();
     assert_eq!(other.received_of("Delete").len(), 1);
+    assert_eq!(quoting.received_of("Delete").len(), 1);
     assert_eq!(w.remote.received_of("Delete").len(), 1);
 }
 

@@ -27,7 +27,31 @@ pub async fn create(
     if !note.is_object() || !type_of(note).is_some_and(|t| POST_TYPES.contains(&t)) {
         return Ok(());
     }
+    remember_quote(data, note, sender).await?;
     store_reply(data, note, sender, true).await
+}
+
+/// The properties servers name a quoted post in: FEP-044f and Mastodon 4.5 (`quote`),
+/// Misskey (`_misskey_quote`), Pleroma and Akkoma (`quoteUrl`), Fedibird (`quoteUri`).
+const QUOTE_PROPERTIES: &[&str] = &["quote", "_misskey_quote", "quoteUrl", "quoteUri"];
+
+/// A post quoting one of ours: its server is remembered, so our post's edits and deletion
+/// reach the quote's readers too.
+async fn remember_quote(
+    data: &HeraldState,
+    note: &Value,
+    sender: &RemoteActor,
+) -> Result<(), FederationError> {
+    let Some(quoted) = QUOTE_PROPERTIES
+        .iter()
+        .find_map(|property| note.get(*property).and_then(id_of))
+    else {
+        return Ok(());
+    };
+    if let Some(post) = local_post(data, &quoted).await? {
+        db::add_reach(&data.db, post.id, sender.delivery_inbox().as_str()).await?;
+    }
+    Ok(())
 }
 
 /// Stores (or, on an edit, refreshes) a reply to one of our posts.
