@@ -140,6 +140,8 @@ impl Herald {
                 .app_data(http::path_config())
                 .app_data(http::query_config())
                 .configure(api::routes)
+                // Before the federation routes: the same ids answer pages to browsers.
+                .configure(web::negotiated_routes)
                 .configure(federation::routes)
                 .configure(web::routes)
                 .default_service(actix_web::web::to(http::not_found_route))

@@ -22,6 +22,7 @@ mod mastodon_shape;
 mod media;
 mod migrations;
 mod moderation;
+mod pages;
 mod post_lifecycle;
 mod processes;
 mod production_mode;

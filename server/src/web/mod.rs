@@ -13,6 +13,20 @@ use actix_web::web;
 /// images; no scripts at all; no framing.
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; img-src 'self'; style-src 'self' 'unsafe-inline'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
+/// The ActivityPub ids of channels and posts, for browsers (see [`crate::http::HtmlGuard`]);
+/// servers reach the federation routes registered after these.
+pub fn negotiated_routes(cfg: &mut web::ServiceConfig) {
+    use crate::http::HtmlGuard;
+    cfg.route(
+        "/channels/{name}",
+        web::get().guard(HtmlGuard).to(pages::get_channel_page),
+    )
+    .route(
+        "/posts/{id}",
+        web::get().guard(HtmlGuard).to(pages::get_note_page),
+    );
+}
+
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(pages::get_home))
         .route("/@{name}", web::get().to(pages::get_channel_page))

@@ -215,6 +215,27 @@ pub async fn get_post_page(
         Err(DbError::NotFound) => return not_found(),
         Err(e) => return server_error(e),
     };
+    post_page(&data, &channel, &post)
+}
+
+/// The page of a post, at its ActivityPub id (`/posts/{id}`), for browsers.
+pub async fn get_note_page(id: web::Path<String>, data: Data<HeraldState>) -> HttpResponse {
+    let Some(id) = PostId::parse(&id) else {
+        return not_found();
+    };
+    let post = match db::post_by_uuid(&data.db, id).await {
+        Ok(post) => post,
+        Err(DbError::NotFound) => return not_found(),
+        Err(e) => return server_error(e),
+    };
+    match db::channel_by_id(&data.db, post.channel_id).await {
+        Ok(channel) => post_page(&data, &channel, &post),
+        Err(DbError::NotFound) => not_found(),
+        Err(e) => server_error(e),
+    }
+}
+
+fn post_page(data: &HeraldState, channel: &Channel, post: &Post) -> HttpResponse {
     if post.deleted_at.is_some() {
         return page(
             StatusCode::GONE,
@@ -228,8 +249,8 @@ pub async fn get_post_page(
     }
     let body = format!(
         "{}{}",
-        channel_header(&data, &channel),
-        post_html(&data, &channel, &post)
+        channel_header(data, channel),
+        post_html(data, channel, post)
     );
     let head = alternate(&data.urls.post(post.id));
     page(StatusCode::OK, channel.name.as_str(), &head, &body)

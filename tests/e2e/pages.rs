@@ -1,0 +1,156 @@
+//! The public face over HTTP: each ActivityPub id answers JSON to servers and a page to
+//! browsers (with `Vary: Accept`), and no response sets a cookie while every page carries
+//! the Content-Security-Policy.
+
+use crate::harness::TestInstance;
+use serde_json::json;
+
+const BROWSER: &str =
+    "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8";
+const AS_JSON: [&str; 3] = [
+    "application/activity+json",
+    "application/ld+json; profile=\"https://www.w3.org/ns/activitystreams\"",
+    "application/activity+json, text/html;q=0.1",
+];
+
+struct Answer {
+    status: u16,
+    content_type: String,
+    vary: String,
+    csp: Option<String>,
+    cookie: bool,
+    body: String,
+}
+
+async fn get(herald: &TestInstance, url: &str, accept: &str) -> Answer {
+    let response = herald
+        .client
+        .get(url)
+        .header("Accept", accept)
+        .send()
+        .await
+        .unwrap();
+    let header = |name: &str| {
+        response
+            .headers()
+            .get(name)
+            .map(|v| v.to_str().unwrap().to_string())
+    };
+    Answer {
+        status: response.status().as_u16(),
+        content_type: header("content-type").unwrap_or_default(),
+        vary: header("vary").unwrap_or_default(),
+        csp: header("content-security-policy"),
+        cookie: response.headers().contains_key("set-cookie"),
+        body: response.text().await.unwrap(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ids_answer_json_to_servers_and_pages_to_browsers() {
+    let herald = TestInstance::start().await;
+    let channel = herald.create_channel("ceo").await;
+    let token = herald.token(&channel).await;
+    let (status, post) = herald
+        .post("ceo", Some(&token), &json!({"text": "Results are *in*"}))
+        .await;
+    assert_eq!(status, 201);
+    let note = post["uri"].as_str().unwrap().to_string();
+    let actor = herald.url("/channels/ceo");
+
+    for (id, kind, visible) in [
+        (&actor, "Person", "News from"),
+        (&note, "Note", "Results are"),
+    ] {
+        for accept in AS_JSON {
+            let answer = get(&herald, id, accept).await;
+            assert_eq!(answer.status, 200, "{id} {accept}");
+            assert!(
+                answer.content_type.starts_with("application/activity+json"),
+                "{id} {accept}: {}",
+                answer.content_type
+            );
+            assert!(answer.vary.contains("Accept"), "{id}: {}", answer.vary);
+            let json: serde_json::Value = serde_json::from_str(&answer.body).unwrap();
+            assert_eq!(json["type"], kind);
+            assert_eq!(json["id"], id.as_str());
+        }
+        let page = get(&herald, id, BROWSER).await;
+        assert_eq!(page.status, 200, "{id}");
+        assert!(page.content_type.starts_with("text/html"), "{id}");
+        assert!(page.vary.contains("Accept"), "{id}: {}", page.vary);
+        assert!(page.body.contains(visible), "{id}: {}", page.body);
+        // The page points back at the JSON.
+        assert!(
+            page.body.contains(&format!(
+                "<link rel=\"alternate\" type=\"application/activity+json\" href=\"{id}\">"
+            )),
+            "{id}: {}",
+            page.body
+        );
+    }
+
+    // A deleted post's id: a Tombstone to servers, a 410 page to browsers.
+    let (status, _, _) = herald
+        .api(
+            &token,
+            reqwest::Method::DELETE,
+            &format!(
+                "/api/v1/channels/ceo/posts/{}",
+                post["id"].as_str().unwrap()
+            ),
+            None,
+        )
+        .await;
+    assert_eq!(status, 204);
+    assert_eq!(get(&herald, &note, AS_JSON[0]).await.status, 410);
+    let gone = get(&herald, &note, BROWSER).await;
+    assert_eq!(gone.status, 410);
+    assert!(gone.content_type.starts_with("text/html"));
+    // Unknown ids: 404 either way.
+    let nobody = herald.url("/channels/nobody");
+    assert_eq!(get(&herald, &nobody, AS_JSON[0]).await.status, 404);
+    assert_eq!(get(&herald, &nobody, BROWSER).await.status, 404);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_response_sets_a_cookie_and_every_page_has_the_policy() {
+    let herald = TestInstance::start().await;
+    let channel = herald.create_channel("ceo").await;
+    let token = herald.token(&channel).await;
+    let (_, post) = herald
+        .post("ceo", Some(&token), &json!({"text": "Hello #news"}))
+        .await;
+    let id = post["id"].as_str().unwrap();
+    let pages = [
+        "/".to_string(),
+        "/@ceo".to_string(),
+        format!("/@ceo/{id}"),
+        "/@ceo/tags/news".to_string(),
+        "/channels/ceo".to_string(),
+        format!("/posts/{id}"),
+        "/@nobody".to_string(),
+        "/nothing/here".to_string(),
+    ];
+    for path in &pages {
+        let answer = get(&herald, &herald.url(path), BROWSER).await;
+        assert!(!answer.cookie, "{path} sets a cookie");
+        if answer.content_type.starts_with("text/html") {
+            let csp = answer.csp.unwrap_or_default();
+            assert!(csp.contains("default-src 'none'"), "{path}: {csp}");
+            assert!(
+                !csp.contains("script-src"),
+                "{path}: scripts allowed: {csp}"
+            );
+        }
+    }
+    // Nor do the machine-facing answers.
+    for path in [
+        "/channels/ceo",
+        "/.well-known/webfinger?resource=acct:ceo@x",
+        "/api/v1/channels/ceo/posts",
+    ] {
+        let answer = get(&herald, &herald.url(path), "application/activity+json").await;
+        assert!(!answer.cookie, "{path} sets a cookie");
+    }
+}
