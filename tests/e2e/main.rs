@@ -13,6 +13,7 @@ mod crash;
 mod delivery_outcomes;
 mod documents;
 mod federation_flow;
+mod feeds;
 mod fixtures;
 mod forged;
 mod inbound;

@@ -4,6 +4,7 @@
 //!
 //! An entry point: calls `db` and `content`.
 
+mod feeds;
 mod media;
 mod pages;
 
@@ -33,6 +34,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(
             "/@{name}/tags/{tag}",
             web::get().to(pages::get_hashtag_page),
+        )
+        .route(
+            "/@{name}/tags/{tag}/{file:feed\\.(atom|rss|json)}",
+            web::get().to(feeds::get_hashtag_feed),
+        )
+        .route(
+            "/@{name}/{file:feed\\.(atom|rss|json)}",
+            web::get().to(feeds::get_channel_feed),
         )
         .route("/@{name}/{id}", web::get().to(pages::get_post_page))
         .route("/media/{file}", web::get().to(media::get_media));

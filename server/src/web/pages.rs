@@ -13,7 +13,7 @@ use std::fmt::Write;
 /// Posts shown on a channel page.
 const CHANNEL_PAGE_POSTS: u64 = 20;
 
-fn escape(text: &str) -> String {
+pub(super) fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
@@ -49,7 +49,7 @@ fn page(status: StatusCode, title: &str, head: &str, body: &str) -> HttpResponse
         .body(html)
 }
 
-fn not_found() -> HttpResponse {
+pub(super) fn not_found() -> HttpResponse {
     page(
         StatusCode::NOT_FOUND,
         "Not found",
@@ -82,13 +82,28 @@ fn post_html(data: &HeraldState, channel: &Channel, post: &Post) -> String {
     )
 }
 
-fn channel_header(data: &HeraldState, channel: &Channel) -> String {
-    let handle = format!("@{}@{}", channel.name, data.urls.authority());
-    let title = if channel.display_name.is_empty() {
+/// The name a channel is shown by: its display name, or its handle's name.
+pub(super) fn display_name(channel: &Channel) -> String {
+    if channel.display_name.is_empty() {
         channel.name.to_string()
     } else {
         channel.display_name.clone()
-    };
+    }
+}
+
+/// True when `post` carries hashtag `wanted` (`#tag`, lower case).
+pub(super) fn has_hashtag(post: &Post, wanted: &str) -> bool {
+    post.tags.iter().any(|t| {
+        t["type"] == "Hashtag"
+            && t["name"]
+                .as_str()
+                .is_some_and(|n| n.to_lowercase() == wanted)
+    })
+}
+
+fn channel_header(data: &HeraldState, channel: &Channel) -> String {
+    let handle = format!("@{}@{}", channel.name, data.urls.authority());
+    let title = display_name(channel);
     format!(
         "<header><h1><a href=\"{}\">{}</a></h1><p><code>{}</code></p>{}</header>",
         escape(data.urls.profile_page(&channel.name).as_str()),
@@ -105,7 +120,7 @@ fn alternate(actor: &url::Url) -> String {
     )
 }
 
-async fn load(data: &HeraldState, name: &str) -> Result<Option<Channel>, DbError> {
+pub(super) async fn load(data: &HeraldState, name: &str) -> Result<Option<Channel>, DbError> {
     let Ok(name) = ChannelName::parse(name) else {
         return Ok(None);
     };
@@ -116,7 +131,7 @@ async fn load(data: &HeraldState, name: &str) -> Result<Option<Channel>, DbError
     }
 }
 
-fn server_error(e: DbError) -> HttpResponse {
+pub(super) fn server_error(e: DbError) -> HttpResponse {
     tracing::error!(error = %crate::error_chain(&e), "page failed");
     page(
         StatusCode::INTERNAL_SERVER_ERROR,
@@ -158,7 +173,14 @@ pub async fn get_channel_page(name: web::Path<String>, data: Data<HeraldState>) 
     for post in &posts {
         body.push_str(&post_html(&data, &channel, post));
     }
-    let head = alternate(&data.urls.channel(&channel.name));
+    let head = format!(
+        "{}{}",
+        alternate(&data.urls.channel(&channel.name)),
+        super::feeds::alternate_links(
+            data.urls.profile_page(&channel.name).as_str(),
+            &display_name(&channel)
+        )
+    );
     page(StatusCode::OK, channel.name.as_str(), &head, &body)
 }
 
@@ -184,17 +206,14 @@ pub async fn get_hashtag_page(
     };
     let mut body = channel_header(&data, &channel);
     let _ = write!(body, "<h2>#{}</h2>", escape(&tag));
-    for post in posts.iter().filter(|p| {
-        p.tags.iter().any(|t| {
-            t["type"] == "Hashtag"
-                && t["name"]
-                    .as_str()
-                    .is_some_and(|n| n.to_lowercase() == wanted)
-        })
-    }) {
+    for post in posts.iter().filter(|p| has_hashtag(p, &wanted)) {
         body.push_str(&post_html(&data, &channel, post));
     }
-    page(StatusCode::OK, &format!("#{tag}"), "", &body)
+    let head = super::feeds::alternate_links(
+        data.urls.hashtag(&channel.name, &tag).as_str(),
+        &format!("{}: #{tag}", display_name(&channel)),
+    );
+    page(StatusCode::OK, &format!("#{tag}"), &head, &body)
 }
 
 pub async fn get_post_page(
