@@ -154,3 +154,91 @@ async fn no_response_sets_a_cookie_and_every_page_has_the_policy() {
         assert!(!answer.cookie, "{path} sets a cookie");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_carry_previews_verification_links_and_alt_text() {
+    let herald = TestInstance::start().await;
+    let channel = herald.create_channel("ceo").await;
+    let token = herald.token(&channel).await;
+    let (status, body, _) = herald
+        .api(
+            &token,
+            reqwest::Method::PATCH,
+            "/api/v1/channels/ceo",
+            Some(json!({"fields": [{"name": "Mastodon", "value": "https://social.example/@ceo"}]})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let jpeg = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/media/gps.jpg")).unwrap();
+    let form = reqwest::multipart::Form::new()
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(jpeg)
+                .file_name("photo.jpg")
+                .mime_str("image/jpeg")
+                .unwrap(),
+        )
+        .text("description", "A \"quoted\" pad");
+    let media: serde_json::Value = herald
+        .client
+        .post(herald.url("/api/v1/channels/ceo/media"))
+        .bearer_auth(&token)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let (_, post) = herald
+        .post(
+            "ceo",
+            Some(&token),
+            &json!({"text": "Launch day", "media_ids": [media["id"]], "language": "en"}),
+        )
+        .await;
+    let post_page = herald.url(&format!("/@ceo/{}", post["id"].as_str().unwrap()));
+
+    let profile = get(&herald, &herald.url("/@ceo"), BROWSER).await.body;
+    let creator = format!(
+        "<meta name=\"fediverse:creator\" content=\"@ceo@{}\">",
+        herald.domain
+    );
+    assert!(profile.contains(&creator), "{profile}");
+    assert!(profile.contains("<meta property=\"og:type\" content=\"profile\">"));
+    assert!(profile.contains("<meta property=\"og:title\" content=\"The ceo channel\">"));
+    assert!(
+        profile.contains("<meta property=\"og:description\" content=\"News from ceo\">"),
+        "{profile}"
+    );
+    assert!(
+        profile.contains(
+            "<a href=\"https://social.example/@ceo\" rel=\"me nofollow noopener noreferrer\">"
+        ),
+        "{profile}"
+    );
+
+    let page = get(&herald, &post_page, BROWSER).await.body;
+    assert!(page.contains(&creator));
+    assert!(page.contains("<meta property=\"og:type\" content=\"article\">"));
+    assert!(page.contains(&format!(
+        "<meta property=\"og:url\" content=\"{post_page}\">"
+    )));
+    assert!(
+        page.contains("<meta property=\"og:description\" content=\"Launch day\">"),
+        "{page}"
+    );
+    assert!(page.contains(&format!(
+        "<meta property=\"og:image\" content=\"{}\">",
+        media["url"].as_str().unwrap()
+    )));
+    assert!(page.contains("alt=\"A &quot;quoted&quot; pad\""), "{page}");
+    assert!(page.contains("<article lang=\"en\">"), "{page}");
+
+    // The actor's field carries rel="me" too, as Mastodon's do.
+    let (_, actor) = herald.get_activity_json(&herald.url("/channels/ceo")).await;
+    assert!(actor["attachment"][0]["value"]
+        .as_str()
+        .unwrap()
+        .contains("rel=\"me nofollow noopener noreferrer\""));
+}

@@ -210,6 +210,16 @@ pub fn sanitize_remote(html: &str) -> String {
     sanitizer().clean(html).to_string()
 }
 
+/// A profile field's value as HTML: its links carry `rel="me"`, so Mastodon verifies
+/// the sites and accounts that link back to the channel (and the channel page, showing
+/// these links, verifies the owner's other accounts that list it).
+pub fn render_field(markdown: &str) -> String {
+    render_markdown(markdown).replace(
+        &format!("rel=\"{LINK_REL}\""),
+        &format!("rel=\"me {LINK_REL}\""),
+    )
+}
+
 /// Renders Markdown without hashtag or mention links (profile summaries and fields).
 pub fn render_markdown(markdown: &str) -> String {
     let events = transform(markdown, |text| {

@@ -92,7 +92,7 @@ fn title_of(post: &Post) -> String {
 }
 
 /// The text of sanitized HTML: tags dropped, the few entities `content` writes decoded.
-fn strip_tags(html: &str) -> String {
+pub(super) fn strip_tags(html: &str) -> String {
     let mut text = String::with_capacity(html.len());
     let mut in_tag = false;
     for c in html.chars() {

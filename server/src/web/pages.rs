@@ -3,7 +3,7 @@
 
 use super::CONTENT_SECURITY_POLICY;
 use crate::{
-    db::{self, Channel, ChannelName, DbError, Post, PostId},
+    db::{self, Channel, ChannelName, DbError, Media, Post, PostId},
     state::HeraldState,
 };
 use activitypub_federation::config::Data;
@@ -58,7 +58,26 @@ pub(super) fn not_found() -> HttpResponse {
     )
 }
 
-fn post_html(data: &HeraldState, channel: &Channel, post: &Post) -> String {
+/// Posts with their images, each shown with its alt text.
+async fn posts_html(
+    data: &HeraldState,
+    channel: &Channel,
+    posts: &[&Post],
+) -> Result<String, DbError> {
+    let ids: Vec<PostId> = posts.iter().map(|p| p.id).collect();
+    let media = db::media_for_posts(&data.db, &ids).await?;
+    let mut html = String::new();
+    for post in posts {
+        let own: Vec<&Media> = media
+            .iter()
+            .filter(|m| m.post_id == Some(post.id))
+            .collect();
+        html.push_str(&post_html(data, channel, post, &own));
+    }
+    Ok(html)
+}
+
+fn post_html(data: &HeraldState, channel: &Channel, post: &Post, media: &[&Media]) -> String {
     let url = data.urls.post_page(&channel.name, post.id);
     let time = post.published_at.unwrap_or(post.created_at);
     let lang = post
@@ -73,6 +92,24 @@ fn post_html(data: &HeraldState, channel: &Channel, post: &Post) -> String {
             post.content_html
         ),
         None => post.content_html.clone(),
+    };
+    let mut images = String::new();
+    for m in media {
+        let alt = m.description.as_deref().unwrap_or("");
+        let _ = write!(
+            images,
+            "<figure><img src=\"{}\" alt=\"{}\" width=\"{}\" height=\"{}\" loading=\"lazy\">{}</figure>",
+            escape(data.urls.media(&m.file_name).as_str()),
+            escape(alt),
+            m.width,
+            m.height,
+            if alt.is_empty() { String::new() } else { format!("<figcaption>{}</figcaption>", escape(alt)) }
+        );
+    }
+    let content = if post.sensitive && post.summary.is_none() && !images.is_empty() {
+        format!("{content}<details><summary>Sensitive media</summary>{images}</details>")
+    } else {
+        format!("{content}{images}")
     };
     format!(
         "<article{lang}>{content}<p><a href=\"{}\"><time datetime=\"{}\">{}</time></a></p></article>",
@@ -104,13 +141,71 @@ pub(super) fn has_hashtag(post: &Post, wanted: &str) -> bool {
 fn channel_header(data: &HeraldState, channel: &Channel) -> String {
     let handle = format!("@{}@{}", channel.name, data.urls.authority());
     let title = display_name(channel);
+    let mut fields = String::new();
+    if !channel.fields.is_empty() {
+        fields.push_str("<dl>");
+        for field in &channel.fields {
+            let _ = write!(
+                fields,
+                "<dt>{}</dt><dd>{}</dd>",
+                escape(&field.name),
+                crate::content::render_field(&field.value)
+            );
+        }
+        fields.push_str("</dl>");
+    }
     format!(
-        "<header><h1><a href=\"{}\">{}</a></h1><p><code>{}</code></p>{}</header>",
+        "<header><h1><a href=\"{}\">{}</a></h1><p><code>{}</code></p>{}{fields}</header>",
         escape(data.urls.profile_page(&channel.name).as_str()),
         escape(&title),
         escape(&handle),
         crate::content::render_markdown(&channel.summary)
     )
+}
+
+/// Link-preview tags (OpenGraph) and Mastodon's author attribution for a page.
+fn preview_tags(
+    data: &HeraldState,
+    channel: &Channel,
+    kind: &str,
+    url: &str,
+    description: &str,
+    image: Option<&str>,
+) -> String {
+    let mut tags = format!(
+        "<meta property=\"og:type\" content=\"{kind}\">\
+         <meta property=\"og:site_name\" content=\"{}\">\
+         <meta property=\"og:title\" content=\"{}\">\
+         <meta property=\"og:url\" content=\"{}\">\
+         <meta property=\"og:description\" content=\"{}\">\
+         <meta name=\"description\" content=\"{}\">\
+         <meta name=\"fediverse:creator\" content=\"@{}@{}\">",
+        escape(&data.urls.authority()),
+        escape(&display_name(channel)),
+        escape(url),
+        escape(description),
+        escape(description),
+        escape(channel.name.as_str()),
+        escape(&data.urls.authority()),
+    );
+    if let Some(image) = image {
+        let _ = write!(
+            tags,
+            "<meta property=\"og:image\" content=\"{}\">",
+            escape(image)
+        );
+    }
+    tags
+}
+
+/// The text of a snippet of HTML, shortened, for descriptions.
+fn snippet(html: &str) -> String {
+    let text = super::feeds::strip_tags(html);
+    if text.chars().count() > 200 {
+        format!("{}…", text.chars().take(199).collect::<String>().trim_end())
+    } else {
+        text
+    }
 }
 
 fn alternate(actor: &url::Url) -> String {
@@ -170,15 +265,29 @@ pub async fn get_channel_page(name: web::Path<String>, data: Data<HeraldState>) 
         Err(e) => return server_error(e),
     };
     let mut body = channel_header(&data, &channel);
-    for post in &posts {
-        body.push_str(&post_html(&data, &channel, post));
+    match posts_html(&data, &channel, &posts.iter().collect::<Vec<_>>()).await {
+        Ok(html) => body.push_str(&html),
+        Err(e) => return server_error(e),
     }
+    let avatar =
+        match crate::federation::objects::channel::ChannelImages::load(&data.db, &channel).await {
+            Ok(images) => images
+                .avatar
+                .map(|m| data.urls.media(&m.file_name).to_string()),
+            Err(e) => return server_error(e),
+        };
+    let profile = data.urls.profile_page(&channel.name);
     let head = format!(
-        "{}{}",
+        "{}{}{}",
         alternate(&data.urls.channel(&channel.name)),
-        super::feeds::alternate_links(
-            data.urls.profile_page(&channel.name).as_str(),
-            &display_name(&channel)
+        super::feeds::alternate_links(profile.as_str(), &display_name(&channel)),
+        preview_tags(
+            &data,
+            &channel,
+            "profile",
+            profile.as_str(),
+            &snippet(&crate::content::render_markdown(&channel.summary)),
+            avatar.as_deref(),
         )
     );
     page(StatusCode::OK, channel.name.as_str(), &head, &body)
@@ -206,8 +315,10 @@ pub async fn get_hashtag_page(
     };
     let mut body = channel_header(&data, &channel);
     let _ = write!(body, "<h2>#{}</h2>", escape(&tag));
-    for post in posts.iter().filter(|p| has_hashtag(p, &wanted)) {
-        body.push_str(&post_html(&data, &channel, post));
+    let tagged: Vec<&Post> = posts.iter().filter(|p| has_hashtag(p, &wanted)).collect();
+    match posts_html(&data, &channel, &tagged).await {
+        Ok(html) => body.push_str(&html),
+        Err(e) => return server_error(e),
     }
     let head = super::feeds::alternate_links(
         data.urls.hashtag(&channel.name, &tag).as_str(),
@@ -234,7 +345,7 @@ pub async fn get_post_page(
         Err(DbError::NotFound) => return not_found(),
         Err(e) => return server_error(e),
     };
-    post_page(&data, &channel, &post)
+    post_page(&data, &channel, &post).await
 }
 
 /// The page of a post, at its ActivityPub id (`/posts/{id}`), for browsers.
@@ -248,13 +359,13 @@ pub async fn get_note_page(id: web::Path<String>, data: Data<HeraldState>) -> Ht
         Err(e) => return server_error(e),
     };
     match db::channel_by_id(&data.db, post.channel_id).await {
-        Ok(channel) => post_page(&data, &channel, &post),
+        Ok(channel) => post_page(&data, &channel, &post).await,
         Err(DbError::NotFound) => not_found(),
         Err(e) => server_error(e),
     }
 }
 
-fn post_page(data: &HeraldState, channel: &Channel, post: &Post) -> HttpResponse {
+async fn post_page(data: &HeraldState, channel: &Channel, post: &Post) -> HttpResponse {
     if post.deleted_at.is_some() {
         return page(
             StatusCode::GONE,
@@ -266,12 +377,34 @@ fn post_page(data: &HeraldState, channel: &Channel, post: &Post) -> HttpResponse
     if post.published_at.is_none() {
         return not_found();
     }
+    let media = match db::media_for_posts(&data.db, &[post.id]).await {
+        Ok(media) => media,
+        Err(e) => return server_error(e),
+    };
+    let own: Vec<&Media> = media.iter().collect();
     let body = format!(
         "{}{}",
         channel_header(data, channel),
-        post_html(data, channel, post)
+        post_html(data, channel, post, &own)
     );
-    let head = alternate(&data.urls.post(post.id));
+    let image = media
+        .first()
+        .map(|m| data.urls.media(&m.file_name).to_string());
+    let head = format!(
+        "{}{}",
+        alternate(&data.urls.post(post.id)),
+        preview_tags(
+            data,
+            channel,
+            "article",
+            data.urls.post_page(&channel.name, post.id).as_str(),
+            &post
+                .summary
+                .clone()
+                .unwrap_or_else(|| snippet(&post.content_html)),
+            image.as_deref(),
+        )
+    );
     page(StatusCode::OK, channel.name.as_str(), &head, &body)
 }
 

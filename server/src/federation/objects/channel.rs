@@ -81,7 +81,7 @@ impl ApubChannel {
                     json!({
                         "type": "PropertyValue",
                         "name": f.name,
-                        "value": crate::content::render_markdown(&f.value),
+                        "value": crate::content::render_field(&f.value),
                     })
                 })
                 .collect(),
