@@ -127,6 +127,8 @@ async fn no_response_sets_a_cookie_and_every_page_has_the_policy() {
         "/@ceo".to_string(),
         format!("/@ceo/{id}"),
         "/@ceo/tags/news".to_string(),
+        "/@ceo/follow".to_string(),
+        "/@ceo/follow?account=%3Cx%3E".to_string(),
         "/channels/ceo".to_string(),
         format!("/posts/{id}"),
         "/@nobody".to_string(),
@@ -241,4 +243,76 @@ async fn pages_carry_previews_verification_links_and_alt_text() {
         .as_str()
         .unwrap()
         .contains("rel=\"me nofollow noopener noreferrer\""));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_follow_form_sends_readers_to_their_own_server() {
+    let herald = TestInstance::start().await;
+    herald.create_channel("ceo").await;
+    let remote = crate::harness::FakeRemote::start(true).await;
+    remote.add_user("alice");
+    let no_redirects = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let follow = |account: Option<String>| {
+        let client = no_redirects.clone();
+        let mut url = herald.url("/@ceo/follow");
+        if let Some(account) = account {
+            url = format!(
+                "{url}?account={}",
+                url::form_urlencoded::byte_serialize(account.as_bytes()).collect::<String>()
+            );
+        }
+        async move {
+            let response = client.get(url).send().await.unwrap();
+            let status = response.status().as_u16();
+            let location = response
+                .headers()
+                .get("location")
+                .map(|v| v.to_str().unwrap().to_string());
+            (status, location, response.text().await.unwrap())
+        }
+    };
+    let actor = url::form_urlencoded::byte_serialize(herald.url("/channels/ceo").as_bytes())
+        .collect::<String>();
+
+    // The form, on its own and on the channel page.
+    let (status, _, form) = follow(None).await;
+    assert_eq!(status, 200);
+    let handle = format!("@ceo@{}", herald.domain);
+    assert!(form.contains(&format!("value=\"{handle}\"")), "{form}");
+    assert!(form.contains("name=\"account\""));
+    let channel_page = get(&herald, &herald.url("/@ceo"), BROWSER).await.body;
+    assert!(channel_page.contains("action=\"") && channel_page.contains("/@ceo/follow\""));
+
+    // An account: its server's subscribe template, found by WebFinger.
+    let (status, location, _) = follow(Some(format!("@alice@{}", remote.domain))).await;
+    assert_eq!(status, 303);
+    assert_eq!(
+        location.unwrap(),
+        format!("http://{}/share/follow?uri={actor}", remote.domain)
+    );
+    // A server alone, or an account its server does not know: Mastodon's fallback.
+    for account in [remote.domain.clone(), format!("nobody@{}", remote.domain)] {
+        let (status, location, _) = follow(Some(account.clone())).await;
+        assert_eq!(status, 303, "{account}");
+        assert_eq!(
+            location.unwrap(),
+            format!("http://{}/authorize_interaction?uri={actor}", remote.domain),
+            "{account}"
+        );
+    }
+    // Nonsense: the form again, with the reason, escaped.
+    let (status, location, body) = follow(Some("<script>x</script>".into())).await;
+    assert_eq!((status, location), (400, None));
+    assert!(body.contains("role=\"alert\""));
+    assert!(!body.contains("<script>"));
+    let (status, _, _) = no_redirects
+        .get(herald.url("/@nobody/follow"))
+        .send()
+        .await
+        .map(|r| (r.status().as_u16(), (), ()))
+        .unwrap();
+    assert_eq!(status, 404);
 }

@@ -5,14 +5,17 @@
 //! An entry point: calls `db` and `content`.
 
 mod feeds;
+mod follow;
 mod media;
 mod pages;
 
 use actix_web::web;
 
 /// The Content-Security-Policy of every page: nothing but this origin's own styles and
-/// images; no scripts at all; no framing.
-pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; img-src 'self'; style-src 'self' 'unsafe-inline'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+/// images; no scripts at all; no framing. Forms submit to this origin only, but the follow
+/// form's answer redirects to the reader's own server, which browsers check against
+/// `form-action` too: hence `https:`.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; img-src 'self'; style-src 'self' 'unsafe-inline'; base-uri 'none'; form-action 'self' https:; frame-ancestors 'none'";
 
 /// The ActivityPub ids of channels and posts, for browsers (see [`crate::http::HtmlGuard`]);
 /// servers reach the federation routes registered after these.
@@ -43,6 +46,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/@{name}/{file:feed\\.(atom|rss|json)}",
             web::get().to(feeds::get_channel_feed),
         )
+        .route("/@{name}/follow", web::get().to(follow::get_follow))
         .route("/@{name}/{id}", web::get().to(pages::get_post_page))
         .route("/media/{file}", web::get().to(media::get_media));
 }

@@ -28,7 +28,7 @@ pub(super) fn escape(text: &str) -> String {
     out
 }
 
-fn page(status: StatusCode, title: &str, head: &str, body: &str) -> HttpResponse {
+pub(super) fn page(status: StatusCode, title: &str, head: &str, body: &str) -> HttpResponse {
     let html = format!(
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
@@ -265,6 +265,7 @@ pub async fn get_channel_page(name: web::Path<String>, data: Data<HeraldState>) 
         Err(e) => return server_error(e),
     };
     let mut body = channel_header(&data, &channel);
+    body.push_str(&super::follow::form(&data, &channel, None));
     match posts_html(&data, &channel, &posts.iter().collect::<Vec<_>>()).await {
         Ok(html) => body.push_str(&html),
         Err(e) => return server_error(e),

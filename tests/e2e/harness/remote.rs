@@ -348,7 +348,13 @@ async fn get_webfinger(query: web::Query<WebfingerQuery>, data: Data<RemoteState
         .content_type("application/jrd+json")
         .json(json!({
             "subject": format!("acct:{acct}"),
-            "links": [{ "rel": "self", "type": "application/activity+json", "href": user.id }],
+            "links": [
+                { "rel": "self", "type": "application/activity+json", "href": user.id },
+                {
+                    "rel": "http://ostatus.org/schema/1.0/subscribe",
+                    "template": format!("{}share/follow?uri={{uri}}", data.0.base),
+                },
+            ],
         }))
 }
 
