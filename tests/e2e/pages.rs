@@ -316,3 +316,96 @@ async fn the_follow_form_sends_readers_to_their_own_server() {
         .unwrap();
     assert_eq!(status, 404);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_channel_page_shows_counts_pins_pages_and_its_stylesheet() {
+    let herald = TestInstance::start().await;
+    let channel = herald.create_channel("ceo").await;
+    let token = herald.token(&channel).await;
+    let mut ids = Vec::new();
+    for i in 0..22 {
+        let (status, post) = herald
+            .post(
+                "ceo",
+                Some(&token),
+                &json!({"text": format!("Post number {i}.")}),
+            )
+            .await;
+        assert_eq!(status, 201);
+        ids.push(post["id"].as_str().unwrap().to_string());
+    }
+    let (status, _, _) = herald
+        .api(
+            &token,
+            reqwest::Method::POST,
+            &format!("/api/v1/channels/ceo/posts/{}/pin", ids[0]),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+    let first = get(&herald, &herald.url("/@ceo"), BROWSER).await.body;
+    assert!(first.contains("0 followers · 22 posts"), "{first}");
+    // The pinned (oldest) post first, then the newest twenty, then a link to the rest.
+    let pinned = first.find("<h2>Pinned</h2>").expect("a pinned section");
+    let oldest = first.find("Post number 0.").unwrap();
+    let newest = first.find("Post number 21.").unwrap();
+    assert!(pinned < oldest && oldest < newest, "{first}");
+    assert!(
+        !first.contains("Post number 1."),
+        "only twenty on the first page"
+    );
+    let next = format!("{}?before={}", herald.url("/@ceo"), ids[2]);
+    assert!(
+        first.contains(&format!("<a rel=\"next\" href=\"{next}\">")),
+        "{first}"
+    );
+    let second = get(&herald, &next, BROWSER).await.body;
+    assert!(second.contains("Post number 1.") && second.contains("Post number 0."));
+    assert!(!second.contains("Pinned"));
+    assert!(!second.contains("rel=\"next\""));
+    assert_eq!(
+        get(
+            &herald,
+            &format!("{}?before=nonsense", herald.url("/@ceo")),
+            BROWSER
+        )
+        .await
+        .status,
+        404
+    );
+
+    // One stylesheet, from this origin, cached for good; no inline styles allowed.
+    let href = first
+        .split("<link rel=\"stylesheet\" href=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
+    assert!(href.starts_with("/static/"), "{href}");
+    let response = herald.client.get(herald.url(&href)).send().await.unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    assert!(response.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/css"));
+    assert!(response.headers()["cache-control"]
+        .to_str()
+        .unwrap()
+        .contains("immutable"));
+    assert!(response
+        .text()
+        .await
+        .unwrap()
+        .contains("prefers-color-scheme: dark"));
+    let csp = get(&herald, &herald.url("/@ceo"), BROWSER)
+        .await
+        .csp
+        .unwrap();
+    assert!(!csp.contains("unsafe-inline"), "{csp}");
+    assert!(
+        !first.contains("<style") && !first.contains("style=\""),
+        "inline styles"
+    );
+}

@@ -15,7 +15,21 @@ use actix_web::web;
 /// images; no scripts at all; no framing. Forms submit to this origin only, but the follow
 /// form's answer redirects to the reader's own server, which browsers check against
 /// `form-action` too: hence `https:`.
-pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; img-src 'self'; style-src 'self' 'unsafe-inline'; base-uri 'none'; form-action 'self' https:; frame-ancestors 'none'";
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; img-src 'self'; style-src 'self'; base-uri 'none'; form-action 'self' https:; frame-ancestors 'none'";
+
+/// The pages' one stylesheet, built in.
+const STYLESHEET: &str = include_str!("static/herald.css");
+
+/// Its path: versioned, so it can be cached for good.
+const STYLESHEET_PATH: &str = concat!("/static/herald-", env!("CARGO_PKG_VERSION"), ".css");
+
+async fn get_stylesheet() -> actix_web::HttpResponse {
+    actix_web::HttpResponse::Ok()
+        .content_type("text/css; charset=utf-8")
+        .insert_header(("Cache-Control", "public, max-age=31536000, immutable"))
+        .insert_header(("X-Content-Type-Options", "nosniff"))
+        .body(STYLESHEET)
+}
 
 /// The ActivityPub ids of channels and posts, for browsers (see [`crate::http::HtmlGuard`]);
 /// servers reach the federation routes registered after these.
@@ -48,5 +62,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         )
         .route("/@{name}/follow", web::get().to(follow::get_follow))
         .route("/@{name}/{id}", web::get().to(pages::get_post_page))
-        .route("/media/{file}", web::get().to(media::get_media));
+        .route("/media/{file}", web::get().to(media::get_media))
+        .route(STYLESHEET_PATH, web::get().to(get_stylesheet));
 }

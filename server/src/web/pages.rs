@@ -33,12 +33,11 @@ pub(super) fn page(status: StatusCode, title: &str, head: &str, body: &str) -> H
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <meta name=\"referrer\" content=\"no-referrer\">\
-         <title>{}</title>{head}\
-         <style>body{{font-family:system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem;line-height:1.5}}\
-         article{{border-top:1px solid #8884;padding:1rem 0}}time{{color:#888;font-size:.9em}}\
-         @media (prefers-color-scheme:dark){{body{{background:#111;color:#eee}}a{{color:#9cf}}}}</style>\
+         <title>{}</title>\
+         <link rel=\"stylesheet\" href=\"{}\">{head}\
          </head><body>{body}</body></html>",
-        escape(title)
+        escape(title),
+        super::STYLESHEET_PATH,
     );
     HttpResponse::build(status)
         .content_type("text/html; charset=utf-8")
@@ -155,7 +154,7 @@ fn channel_header(data: &HeraldState, channel: &Channel) -> String {
         fields.push_str("</dl>");
     }
     format!(
-        "<header><h1><a href=\"{}\">{}</a></h1><p><code>{}</code></p>{}{fields}</header>",
+        "<header class=\"channel\"><h1><a href=\"{}\">{}</a></h1><p><code>{}</code></p>{}{fields}</header>",
         escape(data.urls.profile_page(&channel.name).as_str()),
         escape(&title),
         escape(&handle),
@@ -254,44 +253,117 @@ pub async fn get_home(data: Data<HeraldState>) -> HttpResponse {
     page(StatusCode::OK, &data.urls.authority(), "", &body)
 }
 
-pub async fn get_channel_page(name: web::Path<String>, data: Data<HeraldState>) -> HttpResponse {
+#[derive(serde::Deserialize)]
+pub struct ChannelPageQuery {
+    /// Older posts than this one (the "Older posts" link).
+    before: Option<String>,
+}
+
+/// The channel's page: banner, avatar, name, handle, summary, fields, counts, the follow
+/// form, pinned posts (first page only), then its posts, twenty at a time.
+pub async fn get_channel_page(
+    name: web::Path<String>,
+    query: web::Query<ChannelPageQuery>,
+    data: Data<HeraldState>,
+) -> HttpResponse {
     let channel = match load(&data, &name).await {
         Ok(Some(channel)) => channel,
         Ok(None) => return not_found(),
         Err(e) => return server_error(e),
     };
-    let posts = match db::list_posts(&data.db, channel.id, None, CHANNEL_PAGE_POSTS).await {
-        Ok(posts) => posts,
-        Err(e) => return server_error(e),
+    let before = match query.before.as_deref() {
+        None => None,
+        Some(raw) => match PostId::parse(raw) {
+            Some(id) => Some(id),
+            None => return not_found(),
+        },
     };
-    let mut body = channel_header(&data, &channel);
-    body.push_str(&super::follow::form(&data, &channel, None));
-    match posts_html(&data, &channel, &posts.iter().collect::<Vec<_>>()).await {
-        Ok(html) => body.push_str(&html),
-        Err(e) => return server_error(e),
+    match channel_page(&data, &channel, before).await {
+        Ok(response) => response,
+        Err(e) => server_error(e),
     }
-    let avatar =
-        match crate::federation::objects::channel::ChannelImages::load(&data.db, &channel).await {
-            Ok(images) => images
-                .avatar
-                .map(|m| data.urls.media(&m.file_name).to_string()),
-            Err(e) => return server_error(e),
-        };
+}
+
+async fn channel_page(
+    data: &HeraldState,
+    channel: &Channel,
+    before: Option<PostId>,
+) -> Result<HttpResponse, DbError> {
+    let posts = db::list_posts(&data.db, channel.id, before, CHANNEL_PAGE_POSTS).await?;
+    let pinned = if before.is_none() {
+        db::pinned_posts(&data.db, channel.id).await?
+    } else {
+        Vec::new()
+    };
+    let images =
+        crate::federation::objects::channel::ChannelImages::load(&data.db, channel).await?;
+    let followers = db::count_followers(&data.db, channel.id).await?;
+    let total = db::count_posts(&data.db, Some(channel.id)).await?;
+    let avatar = images
+        .avatar
+        .as_ref()
+        .map(|m| data.urls.media(&m.file_name).to_string());
+    let mut body = String::new();
+    if let Some(banner) = &images.header {
+        let _ = write!(
+            body,
+            "<img class=\"banner\" src=\"{}\" alt=\"\">",
+            escape(data.urls.media(&banner.file_name).as_str())
+        );
+    }
+    if let Some(avatar) = &avatar {
+        let _ = write!(
+            body,
+            "<img class=\"avatar\" src=\"{}\" alt=\"\">",
+            escape(avatar)
+        );
+    }
+    body.push_str(&channel_header(data, channel));
+    let _ = write!(
+        body,
+        "<p class=\"stats\">{} · {}</p>",
+        plural(followers, "follower", "followers"),
+        plural(total, "post", "posts")
+    );
+    body.push_str(&super::follow::form(data, channel, None));
+    if !pinned.is_empty() {
+        body.push_str("<h2>Pinned</h2>");
+        body.push_str(&posts_html(data, channel, &pinned.iter().collect::<Vec<_>>()).await?);
+        body.push_str("<h2>Posts</h2>");
+    }
+    if posts.is_empty() {
+        body.push_str("<p class=\"muted\">Nothing posted yet.</p>");
+    }
+    body.push_str(&posts_html(data, channel, &posts.iter().collect::<Vec<_>>()).await?);
     let profile = data.urls.profile_page(&channel.name);
+    if posts.len() as u64 == CHANNEL_PAGE_POSTS {
+        if let Some(last) = posts.last() {
+            let _ = write!(
+                body,
+                "<nav class=\"pages\"><a rel=\"next\" href=\"{}?before={}\">Older posts</a></nav>",
+                escape(profile.as_str()),
+                last.id
+            );
+        }
+    }
     let head = format!(
         "{}{}{}",
         alternate(&data.urls.channel(&channel.name)),
-        super::feeds::alternate_links(profile.as_str(), &display_name(&channel)),
+        super::feeds::alternate_links(profile.as_str(), &display_name(channel)),
         preview_tags(
-            &data,
-            &channel,
+            data,
+            channel,
             "profile",
             profile.as_str(),
             &snippet(&crate::content::render_markdown(&channel.summary)),
             avatar.as_deref(),
         )
     );
-    page(StatusCode::OK, channel.name.as_str(), &head, &body)
+    Ok(page(StatusCode::OK, &display_name(channel), &head, &body))
+}
+
+fn plural(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 /// Posts looked through for a hashtag page.
