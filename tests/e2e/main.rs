@@ -9,6 +9,7 @@
 mod harness;
 
 mod api_errors;
+mod browser;
 mod crash;
 mod delivery_outcomes;
 mod documents;

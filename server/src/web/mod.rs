@@ -23,12 +23,33 @@ const STYLESHEET: &str = include_str!("static/herald.css");
 /// Its path: versioned, so it can be cached for good.
 const STYLESHEET_PATH: &str = concat!("/static/herald-", env!("CARGO_PKG_VERSION"), ".css");
 
-async fn get_stylesheet() -> actix_web::HttpResponse {
+/// The pages' icon, built in, at a versioned path (and at `/favicon.ico`, where browsers
+/// look without being told).
+const ICON: &str = include_str!("static/icon.svg");
+const ICON_PATH: &str = concat!("/static/icon-", env!("CARGO_PKG_VERSION"), ".svg");
+
+fn static_file(media_type: &str, body: &'static str, max_age: u32) -> actix_web::HttpResponse {
     actix_web::HttpResponse::Ok()
-        .content_type("text/css; charset=utf-8")
-        .insert_header(("Cache-Control", "public, max-age=31536000, immutable"))
+        .content_type(media_type)
+        .insert_header((
+            "Cache-Control",
+            format!("public, max-age={max_age}, immutable"),
+        ))
         .insert_header(("X-Content-Type-Options", "nosniff"))
-        .body(STYLESHEET)
+        .body(body)
+}
+
+async fn get_stylesheet() -> actix_web::HttpResponse {
+    static_file("text/css; charset=utf-8", STYLESHEET, 31_536_000)
+}
+
+async fn get_icon() -> actix_web::HttpResponse {
+    static_file("image/svg+xml", ICON, 31_536_000)
+}
+
+async fn get_favicon() -> actix_web::HttpResponse {
+    // Not versioned: a day.
+    static_file("image/svg+xml", ICON, 86_400)
 }
 
 /// The ActivityPub ids of channels and posts, for browsers (see [`crate::http::HtmlGuard`]);
@@ -63,5 +84,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/@{name}/follow", web::get().to(follow::get_follow))
         .route("/@{name}/{id}", web::get().to(pages::get_post_page))
         .route("/media/{file}", web::get().to(media::get_media))
-        .route(STYLESHEET_PATH, web::get().to(get_stylesheet));
+        .route(STYLESHEET_PATH, web::get().to(get_stylesheet))
+        .route(ICON_PATH, web::get().to(get_icon))
+        .route("/favicon.ico", web::get().to(get_favicon));
 }

@@ -34,10 +34,12 @@ pub(super) fn page(status: StatusCode, title: &str, head: &str, body: &str) -> H
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <meta name=\"referrer\" content=\"no-referrer\">\
          <title>{}</title>\
-         <link rel=\"stylesheet\" href=\"{}\">{head}\
+         <link rel=\"stylesheet\" href=\"{}\">\
+         <link rel=\"icon\" type=\"image/svg+xml\" href=\"{}\">{head}\
          </head><body>{body}</body></html>",
         escape(title),
         super::STYLESHEET_PATH,
+        super::ICON_PATH,
     );
     HttpResponse::build(status)
         .content_type("text/html; charset=utf-8")

@@ -1,0 +1,310 @@
+//! The pages in a real browser: headless Chromium driven over WebDriver (Debian's
+//! `chromium` and `chromium-driver`; `.ci/run` installs them). Each page is loaded at
+//! desktop and phone width; the test asserts what a reader sees, that no request left the
+//! origin (the browser's own resource timing entries), that the browser logged no error,
+//! that nothing overflows a phone's width, and saves screenshots under
+//! `target/tmp/screenshots/`.
+//!
+//! The WebDriver calls are a few JSON requests, made here with reqwest.
+
+use crate::harness::TestInstance;
+use base64::Engine;
+use serde_json::{json, Value};
+use std::{process::Child, time::Duration};
+
+struct Browser {
+    driver: Child,
+    base: String,
+    session: String,
+    http: reqwest::Client,
+    _profile: tempfile::TempDir,
+}
+
+impl Browser {
+    /// Starts chromedriver and a headless Chromium session; `None` when they are not
+    /// installed (outside CI; in CI that fails the test).
+    async fn start() -> Option<Browser> {
+        let driver_path = ["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"]
+            .into_iter()
+            .find(|p| std::path::Path::new(p).exists());
+        let Some(driver_path) = driver_path else {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "chromedriver is missing: .ci/run installs chromium-driver"
+            );
+            eprintln!("chromedriver is not installed: the browser test is skipped");
+            return None;
+        };
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let driver = std::process::Command::new(driver_path)
+            .arg(format!("--port={port}"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("chromedriver starts");
+        let base = format!("http://127.0.0.1:{port}");
+        let http = reqwest::Client::new();
+        crate::harness::eventually("chromedriver answers", Duration::from_secs(20), || {
+            let http = http.clone();
+            let url = format!("{base}/status");
+            async move {
+                let status: Value = http.get(url).send().await.ok()?.json().await.ok()?;
+                (status["value"]["ready"] == true).then_some(())
+            }
+        })
+        .await;
+        let profile = tempfile::tempdir().unwrap();
+        let binary = ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
+            .into_iter()
+            .find(|p| std::path::Path::new(p).exists())
+            .expect("chromium is installed with its driver");
+        let session: Value = http
+            .post(format!("{base}/session"))
+            .json(&json!({"capabilities": {"alwaysMatch": {
+                "browserName": "chrome",
+                "goog:chromeOptions": {
+                    "binary": binary,
+                    "args": [
+                        "--headless=new", "--no-sandbox", "--disable-gpu",
+                        "--disable-dev-shm-usage", "--no-first-run",
+                        "--disable-background-networking", "--disable-component-update",
+                        "--disable-sync", "--disable-default-apps",
+                        format!("--user-data-dir={}", profile.path().display()),
+                    ],
+                },
+                "goog:loggingPrefs": {"browser": "ALL"},
+            }}}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let session = session["value"]["sessionId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no session: {session}"))
+            .to_string();
+        Some(Browser {
+            driver,
+            base,
+            session,
+            http,
+            _profile: profile,
+        })
+    }
+
+    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+        let url = format!("{}/session/{}{path}", self.base, self.session);
+        let mut request = self.http.request(method, url);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let answer: Value = request.send().await.unwrap().json().await.unwrap();
+        assert!(
+            answer["value"].get("error").is_none(),
+            "WebDriver {path}: {answer}"
+        );
+        answer["value"].clone()
+    }
+
+    async fn size(&self, width: u32, height: u32) {
+        self.call(
+            reqwest::Method::POST,
+            "/window/rect",
+            Some(json!({"width": width, "height": height})),
+        )
+        .await;
+    }
+
+    async fn goto(&self, url: &str) {
+        self.call(reqwest::Method::POST, "/url", Some(json!({"url": url})))
+            .await;
+    }
+
+    async fn run(&self, script: &str) -> Value {
+        self.call(
+            reqwest::Method::POST,
+            "/execute/sync",
+            Some(json!({"script": script, "args": []})),
+        )
+        .await
+    }
+
+    async fn screenshot(&self, name: &str) {
+        let png = self.call(reqwest::Method::GET, "/screenshot", None).await;
+        let png = base64::engine::general_purpose::STANDARD
+            .decode(png.as_str().unwrap())
+            .unwrap();
+        assert!(png.starts_with(b"\x89PNG") && png.len() > 2000, "{name}");
+        let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("screenshots");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
+    }
+
+    /// The browser's log entries since the last call (errors, CSP violations …).
+    async fn errors(&self) -> Vec<Value> {
+        let logs = self
+            .call(
+                reqwest::Method::POST,
+                "/se/log",
+                Some(json!({"type": "browser"})),
+            )
+            .await;
+        logs.as_array()
+            .cloned()
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|entry| entry["level"] == "SEVERE" || entry["level"] == "WARNING")
+            .collect()
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_in_a_real_browser_load_nothing_from_elsewhere() {
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let herald = TestInstance::start().await;
+    let channel = herald.create_channel("ceo").await;
+    let token = herald.token(&channel).await;
+    let (status, body, _) = herald
+        .api(
+            &token,
+            reqwest::Method::PATCH,
+            "/api/v1/channels/ceo",
+            Some(json!({
+                "display_name": "Chief Executive",
+                "fields": [{"name": "Website", "value": "https://example.com/a-rather-long-path/that-should-wrap-on-a-phone"}],
+            })),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let jpeg = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/media/gps.jpg")).unwrap();
+    let form = reqwest::multipart::Form::new()
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(jpeg)
+                .file_name("photo.jpg")
+                .mime_str("image/jpeg")
+                .unwrap(),
+        )
+        .text("description", "The launch pad");
+    let media: Value = herald
+        .client
+        .post(herald.url("/api/v1/channels/ceo/media"))
+        .bearer_auth(&token)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let (_, post) = herald
+        .post(
+            "ceo",
+            Some(&token),
+            &json!({"text": "We launch **today**. #launch", "media_ids": [media["id"]]}),
+        )
+        .await;
+    let (_, warned) = herald
+        .post(
+            "ceo",
+            Some(&token),
+            &json!({"text": "The numbers are in.", "summary": "Quarterly figures"}),
+        )
+        .await;
+
+    let pages = [
+        (
+            "channel",
+            herald.url("/@ceo"),
+            vec![
+                "Chief Executive",
+                "We launch today.",
+                "Follow Chief Executive",
+                "Website",
+            ],
+        ),
+        (
+            "post",
+            herald.url(&format!("/@ceo/{}", post["id"].as_str().unwrap())),
+            vec!["We launch today.", "The launch pad"],
+        ),
+        (
+            "warning",
+            herald.url(&format!("/@ceo/{}", warned["id"].as_str().unwrap())),
+            vec!["Quarterly figures"],
+        ),
+        (
+            "follow",
+            herald.url("/@ceo/follow"),
+            vec!["Your account", "Follow"],
+        ),
+        ("home", herald.url("/"), vec!["@ceo"]),
+    ];
+    let origin = herald.url("");
+    for (width, height, device) in [(1280, 900, "desktop"), (390, 844, "phone")] {
+        browser.size(width, height).await;
+        for (name, url, visible) in &pages {
+            browser.goto(url).await;
+            let text = browser.run("return document.body.innerText").await;
+            let text = text.as_str().unwrap();
+            for expected in visible {
+                assert!(
+                    text.contains(expected),
+                    "{name} ({device}): {expected:?} not in {text:?}"
+                );
+            }
+            let requests = browser
+                .run("return [location.href].concat(performance.getEntriesByType('resource').map(e => e.name))")
+                .await;
+            for request in requests.as_array().unwrap() {
+                let request = request.as_str().unwrap();
+                assert!(
+                    request.starts_with(&origin),
+                    "{name}: a request left the origin: {request}"
+                );
+            }
+            let errors = browser.errors().await;
+            assert!(errors.is_empty(), "{name} ({device}): {errors:?}");
+            let overflow = browser
+                .run("return document.documentElement.scrollWidth - window.innerWidth")
+                .await;
+            assert!(
+                overflow.as_i64().unwrap() <= 0,
+                "{name} ({device}) overflows by {overflow}"
+            );
+            browser.screenshot(&format!("{name}-{device}")).await;
+        }
+    }
+    // The content warning hides the text until opened; the image has its alt text.
+    browser.goto(&pages[2].1).await;
+    let hidden = browser
+        .run("return document.querySelector('details').open")
+        .await;
+    assert_eq!(hidden, json!(false));
+    browser.goto(&pages[1].1).await;
+    let alt = browser
+        .run("return document.querySelector('article img').alt")
+        .await;
+    assert_eq!(alt, json!("The launch pad"));
+    // The stylesheet loaded (from this origin): the page has its colours.
+    let loaded = browser
+        .run(
+            "return document.styleSheets.length > 0 && document.styleSheets[0].cssRules.length > 0",
+        )
+        .await;
+    assert_eq!(loaded, json!(true));
+}
