@@ -190,27 +190,7 @@ async fn pages_in_a_real_browser_load_nothing_from_elsewhere() {
         )
         .await;
     assert_eq!(status, 200, "{body}");
-    let jpeg = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/media/gps.jpg")).unwrap();
-    let form = reqwest::multipart::Form::new()
-        .part(
-            "file",
-            reqwest::multipart::Part::bytes(jpeg)
-                .file_name("photo.jpg")
-                .mime_str("image/jpeg")
-                .unwrap(),
-        )
-        .text("description", "The launch pad");
-    let media: Value = herald
-        .client
-        .post(herald.url("/api/v1/channels/ceo/media"))
-        .bearer_auth(&token)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let media = herald.upload_image(&token, "The launch pad").await;
     let (_, post) = herald
         .post(
             "ceo",

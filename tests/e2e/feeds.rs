@@ -20,27 +20,7 @@ async fn world() -> World {
     let herald = TestInstance::start().await;
     let channel = herald.create_channel("ceo").await;
     let token = herald.token(&channel).await;
-    let jpeg = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/media/gps.jpg")).unwrap();
-    let form = reqwest::multipart::Form::new()
-        .part(
-            "file",
-            reqwest::multipart::Part::bytes(jpeg)
-                .file_name("photo.jpg")
-                .mime_str("image/jpeg")
-                .unwrap(),
-        )
-        .text("description", "The launch pad at dawn");
-    let media: Value = herald
-        .client
-        .post(herald.url("/api/v1/channels/ceo/media"))
-        .bearer_auth(&token)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let media = herald.upload_image(&token, "The launch pad at dawn").await;
     let mut ids = Vec::new();
     for body in [
         json!({"text": "We launch when 5 < 6 & tomorrow #launch", "media_ids": [media["id"]], "language": "en"}),

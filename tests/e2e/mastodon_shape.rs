@@ -86,23 +86,7 @@ async fn notes_have_mastodons_shape() {
     let channel = herald.create_channel("ceo").await;
     herald.create_channel("cto").await;
     let token = herald.token(&channel).await;
-    let form = reqwest::multipart::Form::new()
-        .part(
-            "file",
-            reqwest::multipart::Part::bytes(include_bytes!("../media/gps.jpg").to_vec()),
-        )
-        .text("description", "alt text");
-    let media: Value = herald
-        .client
-        .post(herald.url("/api/v1/channels/ceo/media"))
-        .bearer_auth(&token)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let media = herald.upload_image(&token, "alt text").await;
     let text = format!(
         "Welcome @cto@{} to the #team, see https://example.com",
         herald.domain

@@ -171,27 +171,7 @@ async fn pages_carry_previews_verification_links_and_alt_text() {
         )
         .await;
     assert_eq!(status, 200, "{body}");
-    let jpeg = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/media/gps.jpg")).unwrap();
-    let form = reqwest::multipart::Form::new()
-        .part(
-            "file",
-            reqwest::multipart::Part::bytes(jpeg)
-                .file_name("photo.jpg")
-                .mime_str("image/jpeg")
-                .unwrap(),
-        )
-        .text("description", "A \"quoted\" pad");
-    let media: serde_json::Value = herald
-        .client
-        .post(herald.url("/api/v1/channels/ceo/media"))
-        .bearer_auth(&token)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let media = herald.upload_image(&token, "A \"quoted\" pad").await;
     let (_, post) = herald
         .post(
             "ceo",

@@ -280,6 +280,30 @@ impl TestInstance {
         (status, response.json().await.unwrap_or(Value::Null))
     }
 
+    /// Uploads tests/media/gps.jpg to channel `ceo` with alt text `description`; returns
+    /// the media's JSON (`id`, `url` …).
+    pub async fn upload_image(&self, token: &str, description: &str) -> Value {
+        let form = reqwest::multipart::Form::new()
+            .part(
+                "file",
+                reqwest::multipart::Part::bytes(include_bytes!("../../media/gps.jpg").to_vec())
+                    .file_name("photo.jpg")
+                    .mime_str("image/jpeg")
+                    .expect("media type"),
+            )
+            .text("description", description.to_string());
+        let response = self
+            .client
+            .post(self.url("/api/v1/channels/ceo/media"))
+            .bearer_auth(token)
+            .multipart(form)
+            .send()
+            .await
+            .expect("API answers");
+        assert_eq!(response.status().as_u16(), 201, "upload");
+        response.json().await.expect("media JSON")
+    }
+
     /// GETs JSON with an ActivityPub Accept header and returns (status, body).
     pub async fn get_activity_json(&self, url: &str) -> (u16, Value) {
         let response = self
