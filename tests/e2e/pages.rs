@@ -389,3 +389,38 @@ async fn the_channel_page_shows_counts_pins_pages_and_its_stylesheet() {
         "inline styles"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn owner_text_is_escaped_everywhere_on_the_pages() {
+    let herald = TestInstance::start().await;
+    let channel = herald.create_channel("ceo").await;
+    let token = herald.token(&channel).await;
+    let evil = "<script>alert(1)</script>\"><b>";
+    let (status, body, _) = herald
+        .api(
+            &token,
+            reqwest::Method::PATCH,
+            "/api/v1/channels/ceo",
+            Some(json!({"display_name": evil, "fields": [{"name": evil, "value": "x"}]})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (_, post) = herald
+        .post("ceo", Some(&token), &json!({"text": "hi", "summary": evil}))
+        .await;
+    for path in [
+        "/".to_string(),
+        "/@ceo".to_string(),
+        format!("/@ceo/{}", post["id"].as_str().unwrap()),
+        "/@ceo/follow".to_string(),
+        "/@ceo/tags/x".to_string(),
+    ] {
+        let page = get(&herald, &herald.url(&path), BROWSER).await.body;
+        assert!(!page.contains("<script>alert"), "{path}: {page}");
+        assert!(!page.contains("\"><b>"), "{path}: {page}");
+        assert!(
+            page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+            "{path}: {page}"
+        );
+    }
+}

@@ -49,18 +49,13 @@ impl Format {
 
 /// `<link rel="alternate">` tags for a page's feeds (`base`: the channel's or hashtag's
 /// page URL, without a trailing slash).
-pub fn alternate_links(base: &str, title: &str) -> String {
-    let mut out = String::new();
-    for format in [Format::Atom, Format::Rss, Format::Json] {
-        let (file, media_type) = format.file_and_type();
-        let _ = write!(
-            out,
-            "<link rel=\"alternate\" type=\"{media_type}\" title=\"{}\" href=\"{}/{file}\">",
-            escape(title),
-            escape(base)
-        );
+pub fn alternate_links(base: &str, title: &str) -> maud::Markup {
+    maud::html! {
+        @for format in [Format::Atom, Format::Rss, Format::Json] {
+            @let (file, media_type) = format.file_and_type();
+            link rel="alternate" type=(media_type) title=(title) href=(format!("{base}/{file}"));
+        }
     }
-    out
 }
 
 /// What a feed is of.

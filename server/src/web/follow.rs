@@ -5,10 +5,11 @@
 //! fallback. The lookup goes through the guarded client (no private addresses outside
 //! debug mode) and stores nothing.
 
-use super::pages::{display_name, escape, load, not_found, page, server_error};
+use super::pages::{display_name, load, not_found, page, server_error};
 use crate::{db::Channel, delivery::guard, state::HeraldState};
 use activitypub_federation::config::Data;
 use actix_web::{http::StatusCode, web, HttpResponse};
+use maud::{html, Markup};
 use serde::Deserialize;
 use std::time::Duration;
 use url::Url;
@@ -140,27 +141,30 @@ async fn subscribe_template(
 }
 
 /// The follow form, for a channel page and on its own.
-pub fn form(data: &HeraldState, channel: &Channel, error: Option<&str>) -> String {
+pub fn form(data: &HeraldState, channel: &Channel, error: Option<&str>) -> Markup {
     let handle = format!("@{}@{}", channel.name, data.urls.authority());
-    let error = error
-        .map(|e| format!("<p role=\"alert\"><strong>{}</strong></p>", escape(e)))
-        .unwrap_or_default();
-    format!(
-        "<section class=\"follow\"><h2>Follow {}</h2>\
-         <p>From Mastodon or any other fediverse server: search for \
-         <input readonly aria-label=\"Handle\" value=\"{}\" size=\"{}\"> in your app, or enter your \
-         account and Herald takes you to your server to confirm.</p>{error}\
-         <form method=\"get\" action=\"{}\"><label>Your account \
-         <input name=\"account\" placeholder=\"you@mastodon.social\" autocomplete=\"username\" required></label> \
-         <button type=\"submit\">Follow</button></form></section>",
-        escape(&display_name(channel)),
-        escape(&handle),
-        handle.chars().count(),
-        escape(&format!(
-            "{}/follow",
-            data.urls.profile_page(&channel.name).as_str()
-        )),
-    )
+    let action = format!("{}/follow", data.urls.profile_page(&channel.name));
+    html! {
+        section.follow {
+            h2 { "Follow " (display_name(channel)) }
+            p {
+                "From Mastodon or any other fediverse server: search for "
+                input readonly aria-label="Handle" value=(handle) size=(handle.chars().count());
+                " in your app, or enter your account and Herald takes you to your server to confirm."
+            }
+            @if let Some(error) = error {
+                p role="alert" { strong { (error) } }
+            }
+            form method="get" action=(action) {
+                label {
+                    "Your account "
+                    input name="account" placeholder="you@mastodon.social" autocomplete="username" required;
+                }
+                " "
+                button type="submit" { "Follow" }
+            }
+        }
+    }
 }
 
 /// `GET /@{name}/follow[?account=…]`: the form, or a redirect to the reader's server.
@@ -176,15 +180,20 @@ pub async fn get_follow(
     };
     let title = format!("Follow {}", display_name(&channel));
     let Some(raw) = query.account.as_deref().filter(|a| !a.trim().is_empty()) else {
-        return page(StatusCode::OK, &title, "", &form(&data, &channel, None));
+        return page(
+            StatusCode::OK,
+            &title,
+            html! {},
+            form(&data, &channel, None),
+        );
     };
     let Some(reader) = parse_reader(raw) else {
         let message = "That is not an account such as you@mastodon.social, nor a server name.";
         return page(
             StatusCode::BAD_REQUEST,
             &title,
-            "",
-            &form(&data, &channel, Some(message)),
+            html! {},
+            form(&data, &channel, Some(message)),
         );
     };
     match destination(&data, &reader, &channel).await {
@@ -196,8 +205,8 @@ pub async fn get_follow(
         None => page(
             StatusCode::BAD_REQUEST,
             &title,
-            "",
-            &form(
+            html! {},
+            form(
                 &data,
                 &channel,
                 Some("That server cannot be reached from here."),

@@ -1,5 +1,5 @@
-//! The pages. Plain HTML with every value escaped; post bodies are the sanitized HTML
-//! from `content`.
+//! The pages, as maud templates: every value is escaped by construction; the only HTML
+//! put in as is comes from `content` (post bodies and profile text, sanitized there).
 
 use super::CONTENT_SECURITY_POLICY;
 use crate::{
@@ -8,11 +8,12 @@ use crate::{
 };
 use activitypub_federation::config::Data;
 use actix_web::{http::StatusCode, web, HttpResponse};
-use std::fmt::Write;
+use maud::{html, Markup, PreEscaped, DOCTYPE};
 
 /// Posts shown on a channel page.
 const CHANNEL_PAGE_POSTS: u64 = 20;
 
+/// Escapes text for HTML and XML (the feeds, which are not templates).
 pub(super) fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
@@ -28,35 +29,50 @@ pub(super) fn escape(text: &str) -> String {
     out
 }
 
-pub(super) fn page(status: StatusCode, title: &str, head: &str, body: &str) -> HttpResponse {
-    let html = format!(
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <meta name=\"referrer\" content=\"no-referrer\">\
-         <title>{}</title>\
-         <link rel=\"stylesheet\" href=\"{}\">\
-         <link rel=\"icon\" type=\"image/svg+xml\" href=\"{}\">{head}\
-         </head><body>{body}</body></html>",
-        escape(title),
-        super::STYLESHEET_PATH,
-        super::ICON_PATH,
-    );
+/// A whole page: the layout around `body`, with `head` tags, and the headers every page
+/// carries.
+pub(super) fn page(status: StatusCode, title: &str, head: Markup, body: Markup) -> HttpResponse {
+    let html = html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                meta name="referrer" content="no-referrer";
+                title { (title) }
+                link rel="stylesheet" href=(super::STYLESHEET_PATH);
+                link rel="icon" type="image/svg+xml" href=(super::ICON_PATH);
+                (head)
+            }
+            body { (body) }
+        }
+    };
     HttpResponse::build(status)
         .content_type("text/html; charset=utf-8")
         .insert_header(("Content-Security-Policy", CONTENT_SECURITY_POLICY))
         .insert_header(("Referrer-Policy", "no-referrer"))
         .insert_header(("X-Content-Type-Options", "nosniff"))
         .insert_header(("Vary", "Accept"))
-        .body(html)
+        .body(html.into_string())
+}
+
+fn message_page(status: StatusCode, title: &str, text: &str) -> HttpResponse {
+    page(
+        status,
+        title,
+        html! {},
+        html! {
+            main {
+                h1 { (title) }
+                p { (text) }
+                p { a href="/" { "Home" } }
+            }
+        },
+    )
 }
 
 pub(super) fn not_found() -> HttpResponse {
-    page(
-        StatusCode::NOT_FOUND,
-        "Not found",
-        "",
-        "<h1>Not found</h1><p>There is nothing here.</p>",
-    )
+    message_page(StatusCode::NOT_FOUND, "Not found", "There is nothing here.")
 }
 
 /// Posts with their images, each shown with its alt text.
@@ -64,60 +80,53 @@ async fn posts_html(
     data: &HeraldState,
     channel: &Channel,
     posts: &[&Post],
-) -> Result<String, DbError> {
+) -> Result<Markup, DbError> {
     let ids: Vec<PostId> = posts.iter().map(|p| p.id).collect();
     let media = db::media_for_posts(&data.db, &ids).await?;
-    let mut html = String::new();
-    for post in posts {
-        let own: Vec<&Media> = media
-            .iter()
-            .filter(|m| m.post_id == Some(post.id))
-            .collect();
-        html.push_str(&post_html(data, channel, post, &own));
-    }
-    Ok(html)
+    Ok(html! {
+        @for post in posts {
+            @let own: Vec<&Media> = media.iter().filter(|m| m.post_id == Some(post.id)).collect();
+            (post_html(data, channel, post, &own))
+        }
+    })
 }
 
-fn post_html(data: &HeraldState, channel: &Channel, post: &Post, media: &[&Media]) -> String {
+fn post_html(data: &HeraldState, channel: &Channel, post: &Post, media: &[&Media]) -> Markup {
     let url = data.urls.post_page(&channel.name, post.id);
     let time = post.published_at.unwrap_or(post.created_at);
-    let lang = post
-        .language
-        .as_ref()
-        .map(|l| format!(" lang=\"{}\"", escape(l)))
-        .unwrap_or_default();
-    let content = match &post.summary {
-        Some(summary) => format!(
-            "<details><summary>{}</summary>{}</details>",
-            escape(summary),
-            post.content_html
-        ),
-        None => post.content_html.clone(),
+    let images = html! {
+        @for m in media {
+            @let alt = m.description.as_deref().unwrap_or("");
+            figure {
+                img src=(data.urls.media(&m.file_name)) alt=(alt) width=(m.width)
+                    height=(m.height) loading="lazy";
+                @if !alt.is_empty() { figcaption { (alt) } }
+            }
+        }
     };
-    let mut images = String::new();
-    for m in media {
-        let alt = m.description.as_deref().unwrap_or("");
-        let _ = write!(
-            images,
-            "<figure><img src=\"{}\" alt=\"{}\" width=\"{}\" height=\"{}\" loading=\"lazy\">{}</figure>",
-            escape(data.urls.media(&m.file_name).as_str()),
-            escape(alt),
-            m.width,
-            m.height,
-            if alt.is_empty() { String::new() } else { format!("<figcaption>{}</figcaption>", escape(alt)) }
-        );
+    let fold_media = post.sensitive && post.summary.is_none() && !media.is_empty();
+    html! {
+        article lang=[post.language.as_deref()] {
+            @if let Some(summary) = &post.summary {
+                details {
+                    summary { (summary) }
+                    (PreEscaped(&post.content_html))
+                }
+            } @else {
+                (PreEscaped(&post.content_html))
+            }
+            @if fold_media {
+                details { summary { "Sensitive media" } (images) }
+            } @else {
+                (images)
+            }
+            p {
+                a href=(url) {
+                    time datetime=(time.to_rfc3339()) { (time.format("%Y-%m-%d %H:%M UTC")) }
+                }
+            }
+        }
     }
-    let content = if post.sensitive && post.summary.is_none() && !images.is_empty() {
-        format!("{content}<details><summary>Sensitive media</summary>{images}</details>")
-    } else {
-        format!("{content}{images}")
-    };
-    format!(
-        "<article{lang}>{content}<p><a href=\"{}\"><time datetime=\"{}\">{}</time></a></p></article>",
-        escape(url.as_str()),
-        time.to_rfc3339(),
-        time.format("%Y-%m-%d %H:%M UTC")
-    )
 }
 
 /// The name a channel is shown by: its display name, or its handle's name.
@@ -139,29 +148,23 @@ pub(super) fn has_hashtag(post: &Post, wanted: &str) -> bool {
     })
 }
 
-fn channel_header(data: &HeraldState, channel: &Channel) -> String {
+fn channel_header(data: &HeraldState, channel: &Channel) -> Markup {
     let handle = format!("@{}@{}", channel.name, data.urls.authority());
-    let title = display_name(channel);
-    let mut fields = String::new();
-    if !channel.fields.is_empty() {
-        fields.push_str("<dl>");
-        for field in &channel.fields {
-            let _ = write!(
-                fields,
-                "<dt>{}</dt><dd>{}</dd>",
-                escape(&field.name),
-                crate::content::render_field(&field.value)
-            );
+    html! {
+        header.channel {
+            h1 { a href=(data.urls.profile_page(&channel.name)) { (display_name(channel)) } }
+            p { code { (handle) } }
+            (PreEscaped(crate::content::render_markdown(&channel.summary)))
+            @if !channel.fields.is_empty() {
+                dl {
+                    @for field in &channel.fields {
+                        dt { (field.name) }
+                        dd { (PreEscaped(crate::content::render_field(&field.value))) }
+                    }
+                }
+            }
         }
-        fields.push_str("</dl>");
     }
-    format!(
-        "<header class=\"channel\"><h1><a href=\"{}\">{}</a></h1><p><code>{}</code></p>{}{fields}</header>",
-        escape(data.urls.profile_page(&channel.name).as_str()),
-        escape(&title),
-        escape(&handle),
-        crate::content::render_markdown(&channel.summary)
-    )
 }
 
 /// Link-preview tags (OpenGraph) and Mastodon's author attribution for a page.
@@ -172,31 +175,19 @@ fn preview_tags(
     url: &str,
     description: &str,
     image: Option<&str>,
-) -> String {
-    let mut tags = format!(
-        "<meta property=\"og:type\" content=\"{kind}\">\
-         <meta property=\"og:site_name\" content=\"{}\">\
-         <meta property=\"og:title\" content=\"{}\">\
-         <meta property=\"og:url\" content=\"{}\">\
-         <meta property=\"og:description\" content=\"{}\">\
-         <meta name=\"description\" content=\"{}\">\
-         <meta name=\"fediverse:creator\" content=\"@{}@{}\">",
-        escape(&data.urls.authority()),
-        escape(&display_name(channel)),
-        escape(url),
-        escape(description),
-        escape(description),
-        escape(channel.name.as_str()),
-        escape(&data.urls.authority()),
-    );
-    if let Some(image) = image {
-        let _ = write!(
-            tags,
-            "<meta property=\"og:image\" content=\"{}\">",
-            escape(image)
-        );
+) -> Markup {
+    html! {
+        meta property="og:type" content=(kind);
+        meta property="og:site_name" content=(data.urls.authority());
+        meta property="og:title" content=(display_name(channel));
+        meta property="og:url" content=(url);
+        meta property="og:description" content=(description);
+        meta name="description" content=(description);
+        meta name="fediverse:creator" content=(format!("@{}@{}", channel.name, data.urls.authority()));
+        @if let Some(image) = image {
+            meta property="og:image" content=(image);
+        }
     }
-    tags
 }
 
 /// The text of a snippet of HTML, shortened, for descriptions.
@@ -209,11 +200,8 @@ fn snippet(html: &str) -> String {
     }
 }
 
-fn alternate(actor: &url::Url) -> String {
-    format!(
-        "<link rel=\"alternate\" type=\"application/activity+json\" href=\"{}\">",
-        escape(actor.as_str())
-    )
+fn alternate(actor: &url::Url) -> Markup {
+    html! { link rel="alternate" type="application/activity+json" href=(actor); }
 }
 
 pub(super) async fn load(data: &HeraldState, name: &str) -> Result<Option<Channel>, DbError> {
@@ -229,30 +217,45 @@ pub(super) async fn load(data: &HeraldState, name: &str) -> Result<Option<Channe
 
 pub(super) fn server_error(e: DbError) -> HttpResponse {
     tracing::error!(error = %crate::error_chain(&e), "page failed");
-    page(
+    message_page(
         StatusCode::INTERNAL_SERVER_ERROR,
-        "Error",
-        "",
-        "<h1>Something went wrong</h1>",
+        "Something went wrong",
+        "Please try again in a moment.",
     )
 }
 
+/// The instance's home: its channels, with their avatars and summaries.
 pub async fn get_home(data: Data<HeraldState>) -> HttpResponse {
     let channels = match db::list_channels(&data.db).await {
         Ok(channels) => channels,
         Err(e) => return server_error(e),
     };
-    let mut body = format!("<h1>{}</h1><ul>", escape(&data.urls.authority()));
+    let mut avatars = Vec::new();
     for channel in &channels {
-        let _ = write!(
-            body,
-            "<li><a href=\"{}\">@{}</a></li>",
-            escape(data.urls.profile_page(&channel.name).as_str()),
-            escape(channel.name.as_str())
-        );
+        match crate::federation::objects::channel::ChannelImages::load(&data.db, channel).await {
+            Ok(images) => avatars.push(images.avatar.map(|m| data.urls.media(&m.file_name))),
+            Err(e) => return server_error(e),
+        }
     }
-    body.push_str("</ul>");
-    page(StatusCode::OK, &data.urls.authority(), "", &body)
+    let authority = data.urls.authority();
+    let body = html! {
+        main {
+            h1 { (authority) }
+            p.muted { "Channels on this server. Follow them from Mastodon or any other fediverse app." }
+            @if channels.is_empty() { p.muted { "No channels yet." } }
+            @for (channel, avatar) in channels.iter().zip(&avatars) {
+                article.channel {
+                    @if let Some(avatar) = avatar {
+                        img.avatar src=(avatar) alt="" width="48" height="48";
+                    }
+                    h2 { a href=(data.urls.profile_page(&channel.name)) { (display_name(channel)) } }
+                    p { code { "@" (channel.name.as_str()) "@" (authority) } }
+                    (PreEscaped(crate::content::render_markdown(&channel.summary)))
+                }
+            }
+        }
+    };
+    page(StatusCode::OK, &authority, html! {}, body)
 }
 
 #[derive(serde::Deserialize)]
@@ -305,63 +308,49 @@ async fn channel_page(
         .avatar
         .as_ref()
         .map(|m| data.urls.media(&m.file_name).to_string());
-    let mut body = String::new();
-    if let Some(banner) = &images.header {
-        let _ = write!(
-            body,
-            "<img class=\"banner\" src=\"{}\" alt=\"\">",
-            escape(data.urls.media(&banner.file_name).as_str())
-        );
-    }
-    if let Some(avatar) = &avatar {
-        let _ = write!(
-            body,
-            "<img class=\"avatar\" src=\"{}\" alt=\"\">",
-            escape(avatar)
-        );
-    }
-    body.push_str(&channel_header(data, channel));
-    let _ = write!(
-        body,
-        "<p class=\"stats\">{} · {}</p>",
-        plural(followers, "follower", "followers"),
-        plural(total, "post", "posts")
-    );
-    body.push_str(&super::follow::form(data, channel, None));
-    if !pinned.is_empty() {
-        body.push_str("<h2>Pinned</h2>");
-        body.push_str(&posts_html(data, channel, &pinned.iter().collect::<Vec<_>>()).await?);
-        body.push_str("<h2>Posts</h2>");
-    }
-    if posts.is_empty() {
-        body.push_str("<p class=\"muted\">Nothing posted yet.</p>");
-    }
-    body.push_str(&posts_html(data, channel, &posts.iter().collect::<Vec<_>>()).await?);
     let profile = data.urls.profile_page(&channel.name);
-    if posts.len() as u64 == CHANNEL_PAGE_POSTS {
-        if let Some(last) = posts.last() {
-            let _ = write!(
-                body,
-                "<nav class=\"pages\"><a rel=\"next\" href=\"{}?before={}\">Older posts</a></nav>",
-                escape(profile.as_str()),
-                last.id
-            );
+    let pinned_html = posts_html(data, channel, &pinned.iter().collect::<Vec<_>>()).await?;
+    let posts_html = posts_html(data, channel, &posts.iter().collect::<Vec<_>>()).await?;
+    let older = (posts.len() as u64 == CHANNEL_PAGE_POSTS)
+        .then(|| posts.last())
+        .flatten()
+        .map(|last| format!("{profile}?before={}", last.id));
+    let body = html! {
+        @if let Some(banner) = &images.header {
+            img.banner src=(data.urls.media(&banner.file_name)) alt="";
         }
-    }
-    let head = format!(
-        "{}{}{}",
-        alternate(&data.urls.channel(&channel.name)),
-        super::feeds::alternate_links(profile.as_str(), &display_name(channel)),
-        preview_tags(
+        @if let Some(avatar) = &avatar {
+            img.avatar src=(avatar) alt="";
+        }
+        (channel_header(data, channel))
+        p.stats {
+            (plural(followers, "follower", "followers")) " · " (plural(total, "post", "posts"))
+        }
+        (super::follow::form(data, channel, None))
+        @if !pinned.is_empty() {
+            h2 { "Pinned" }
+            (pinned_html)
+            h2 { "Posts" }
+        }
+        @if posts.is_empty() { p.muted { "Nothing posted yet." } }
+        (posts_html)
+        @if let Some(older) = older {
+            nav.pages { a rel="next" href=(older) { "Older posts" } }
+        }
+    };
+    let head = html! {
+        (alternate(&data.urls.channel(&channel.name)))
+        (super::feeds::alternate_links(profile.as_str(), &display_name(channel)))
+        (preview_tags(
             data,
             channel,
             "profile",
             profile.as_str(),
             &snippet(&crate::content::render_markdown(&channel.summary)),
             avatar.as_deref(),
-        )
-    );
-    Ok(page(StatusCode::OK, &display_name(channel), &head, &body))
+        ))
+    };
+    Ok(page(StatusCode::OK, &display_name(channel), head, body))
 }
 
 fn plural(n: u64, one: &str, many: &str) -> String {
@@ -388,18 +377,21 @@ pub async fn get_hashtag_page(
         Ok(posts) => posts,
         Err(e) => return server_error(e),
     };
-    let mut body = channel_header(&data, &channel);
-    let _ = write!(body, "<h2>#{}</h2>", escape(&tag));
     let tagged: Vec<&Post> = posts.iter().filter(|p| has_hashtag(p, &wanted)).collect();
-    match posts_html(&data, &channel, &tagged).await {
-        Ok(html) => body.push_str(&html),
+    let tagged = match posts_html(&data, &channel, &tagged).await {
+        Ok(html) => html,
         Err(e) => return server_error(e),
-    }
+    };
+    let body = html! {
+        (channel_header(&data, &channel))
+        h2 { "#" (tag) }
+        (tagged)
+    };
     let head = super::feeds::alternate_links(
         data.urls.hashtag(&channel.name, &tag).as_str(),
         &format!("{}: #{tag}", display_name(&channel)),
     );
-    page(StatusCode::OK, &format!("#{tag}"), &head, &body)
+    page(StatusCode::OK, &format!("#{tag}"), head, body)
 }
 
 pub async fn get_post_page(
@@ -442,11 +434,10 @@ pub async fn get_note_page(id: web::Path<String>, data: Data<HeraldState>) -> Ht
 
 async fn post_page(data: &HeraldState, channel: &Channel, post: &Post) -> HttpResponse {
     if post.deleted_at.is_some() {
-        return page(
+        return message_page(
             StatusCode::GONE,
             "Deleted",
-            "",
-            "<h1>This post was deleted</h1>",
+            "This post was deleted by its channel.",
         );
     }
     if post.published_at.is_none() {
@@ -457,18 +448,16 @@ async fn post_page(data: &HeraldState, channel: &Channel, post: &Post) -> HttpRe
         Err(e) => return server_error(e),
     };
     let own: Vec<&Media> = media.iter().collect();
-    let body = format!(
-        "{}{}",
-        channel_header(data, channel),
-        post_html(data, channel, post, &own)
-    );
+    let body = html! {
+        (channel_header(data, channel))
+        (post_html(data, channel, post, &own))
+    };
     let image = media
         .first()
         .map(|m| data.urls.media(&m.file_name).to_string());
-    let head = format!(
-        "{}{}",
-        alternate(&data.urls.post(post.id)),
-        preview_tags(
+    let head = html! {
+        (alternate(&data.urls.post(post.id)))
+        (preview_tags(
             data,
             channel,
             "article",
@@ -478,9 +467,9 @@ async fn post_page(data: &HeraldState, channel: &Channel, post: &Post) -> HttpRe
                 .clone()
                 .unwrap_or_else(|| snippet(&post.content_html)),
             image.as_deref(),
-        )
-    );
-    page(StatusCode::OK, channel.name.as_str(), &head, &body)
+        ))
+    };
+    page(StatusCode::OK, channel.name.as_str(), head, body)
 }
 
 #[cfg(test)]
