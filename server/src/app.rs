@@ -140,6 +140,7 @@ impl Herald {
                 .app_data(http::path_config())
                 .app_data(http::query_config())
                 .configure(api::routes)
+                .configure(crate::ops::routes)
                 // Before the federation routes: the same ids answer pages to browsers.
                 .configure(web::negotiated_routes)
                 .configure(federation::routes)

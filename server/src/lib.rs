@@ -20,6 +20,7 @@ pub mod http;
 pub mod limits;
 pub mod media;
 pub mod moderation;
+pub mod ops;
 pub mod posts;
 pub mod state;
 pub mod web;

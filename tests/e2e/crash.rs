@@ -202,7 +202,7 @@ async fn redis_connection(herald: &TestInstance) -> redis::aio::MultiplexedConne
 }
 
 /// SIGKILLs the instance's private redis-server.
-async fn kill_redis(herald: &TestInstance) {
+pub(crate) async fn kill_redis(herald: &TestInstance) {
     let mut conn = redis_connection(herald).await;
     let info: String = redis::cmd("INFO")
         .arg("server")

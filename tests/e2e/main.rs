@@ -24,6 +24,7 @@ mod mastodon_shape;
 mod media;
 mod migrations;
 mod moderation;
+mod ops;
 mod pages;
 mod post_lifecycle;
 mod processes;
