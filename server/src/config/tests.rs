@@ -152,3 +152,57 @@ fn secrets_do_not_print() {
     assert!(!shown.contains("hunter2"), "{shown}");
     assert!(!shown.contains("-secret"), "{shown}");
 }
+
+/// Every key of `config/default.toml` (`section.key` for sections), read line by line.
+fn documented_keys() -> Vec<String> {
+    let mut section = String::new();
+    let mut keys = Vec::new();
+    for line in DEFAULT_TOML.lines().map(str::trim) {
+        if line.starts_with('#') || line.is_empty() {
+            continue;
+        }
+        if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+            section = format!("{name}.");
+        } else if let Some((key, _)) = line.split_once('=') {
+            keys.push(format!("{section}{}", key.trim()));
+        }
+    }
+    keys
+}
+
+#[test]
+fn the_readme_table_names_every_key_with_its_variable_and_default() {
+    let readme = include_str!("../../../README.md");
+    let keys = documented_keys();
+    assert!(keys.len() >= 20, "{keys:?}");
+    let defaults = Figment::from(Toml::string(DEFAULT_TOML));
+    for key in &keys {
+        let variable = format!("HERALD_{}", key.to_uppercase().replace('.', "__"));
+        let row = readme
+            .lines()
+            .find(|l| l.starts_with(&format!("| `{key}` |")))
+            .unwrap_or_else(|| panic!("README's configuration table lacks `{key}`"));
+        assert!(row.contains(&format!("`{variable}`")), "{key}: {row}");
+        let value: Value = defaults.find_value(key).unwrap();
+        let shown = match &value {
+            Value::String(_, s) if s.is_empty() => "empty".to_string(),
+            Value::String(_, s) => s.clone(),
+            other => other.to_i128().map_or_else(
+                || other.to_bool().map(|b| b.to_string()).unwrap_or_default(),
+                |n| n.to_string(),
+            ),
+        };
+        assert!(row.contains(&shown), "{key}: default {shown} not in {row}");
+    }
+    // And no row for a key that does not exist.
+    for line in readme.lines().filter(|l| l.starts_with("| `")) {
+        let key = line.split('`').nth(1).unwrap_or_default();
+        if key.contains(['/', ' ']) || !line.contains("HERALD_") {
+            continue;
+        }
+        assert!(
+            keys.iter().any(|k| k == key),
+            "README documents unknown key `{key}`"
+        );
+    }
+}
