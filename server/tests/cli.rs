@@ -154,3 +154,55 @@ fn bad_configuration_is_reported_whole() {
     assert!(run.stderr.contains("database_url:"), "{}", run.stderr);
     assert!(run.stderr.contains("redis_url:"), "{}", run.stderr);
 }
+
+#[test]
+fn logs_are_json_lines_when_asked() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    let bad = herald(&dir, &[("HERALD_LOG_FORMAT", "xml")], &["channel", "list"]);
+    assert_ne!(bad.code, 0);
+    assert!(bad.stderr.contains("log_format:"), "{}", bad.stderr);
+
+    let mut command = Command::new(herald_bin());
+    for (key, _) in std::env::vars() {
+        if key.starts_with("HERALD_") {
+            command.env_remove(key);
+        }
+    }
+    let mut child = command
+        .env("HERALD_DATA_DIR", dir.path())
+        .env(
+            "HERALD_DATABASE_URL",
+            format!("sqlite://{}/herald.db?mode=rwc", dir.path().display()),
+        )
+        .env("HERALD_LISTEN", "127.0.0.1:0")
+        .env("HERALD_LOG", "info")
+        .env("HERALD_LOG_FORMAT", "json")
+        .args(["serve", "--no-workers"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    // The first log line of a starting server, read on a thread so a silent server
+    // cannot hang the test.
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let line = std::io::BufReader::new(stderr).lines().next();
+        let _ = tx.send(line);
+    });
+    let line = rx
+        .recv_timeout(std::time::Duration::from_secs(30))
+        .expect("serve logs within 30 s")
+        .expect("a line")
+        .unwrap();
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let _ = child.wait();
+    let json: serde_json::Value =
+        serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line}"));
+    assert_eq!(json["level"], "INFO", "{line}");
+    assert!(json["fields"]["message"].is_string(), "{line}");
+    assert!(json["timestamp"].is_string(), "{line}");
+}

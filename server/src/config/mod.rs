@@ -52,6 +52,8 @@ pub struct Config {
     pub jwt_secret: Option<Secret>,
     /// The tracing filter for logs.
     pub log: String,
+    /// Log lines as JSON objects rather than readable lines.
+    pub log_json: bool,
     /// Post and media settings.
     pub posts: PostsConfig,
     /// Delivery worker settings.
@@ -173,6 +175,7 @@ struct RawConfig {
     debug: bool,
     jwt_secret: String,
     log: String,
+    log_format: String,
     posts: RawPosts,
     delivery: RawDelivery,
     limits: RawLimits,

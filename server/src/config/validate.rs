@@ -155,6 +155,17 @@ pub(super) fn validate(raw: RawConfig, problems: &mut Vec<Problem>) -> Option<Co
     if let Err(e) = tracing_subscriber::EnvFilter::try_new(&raw.log) {
         problems.push(Problem::new("log", format!("not a valid log filter ({e})")));
     }
+    let log_json = match raw.log_format.as_str() {
+        "human" => false,
+        "json" => true,
+        other => {
+            problems.push(Problem::new(
+                "log_format",
+                format!("`{other}` is not `human` or `json`"),
+            ));
+            false
+        }
+    };
     let concurrency = positive(
         "delivery.concurrency",
         raw.delivery.concurrency,
@@ -222,6 +233,7 @@ pub(super) fn validate(raw: RawConfig, problems: &mut Vec<Problem>) -> Option<Co
         debug: raw.debug,
         jwt_secret,
         log: raw.log,
+        log_json,
         posts: PostsConfig {
             max_chars: usize::try_from(max_chars?).ok()?,
             media_dir: match raw.posts.media_dir.trim() {
