@@ -162,6 +162,16 @@ pub struct DomainBlockResponse {
     pub created_at: DateTime<Utc>,
 }
 
+impl From<db::DomainBlock> for DomainBlockResponse {
+    fn from(b: db::DomainBlock) -> Self {
+        DomainBlockResponse {
+            domain: b.domain,
+            reason: b.reason,
+            created_at: b.created_at,
+        }
+    }
+}
+
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DomainBlockRequest {
@@ -186,11 +196,7 @@ pub async fn list_domain_blocks(
     Ok(HttpResponse::Ok().json(
         blocks
             .into_iter()
-            .map(|b| DomainBlockResponse {
-                domain: b.domain,
-                reason: b.reason,
-                created_at: b.created_at,
-            })
+            .map(DomainBlockResponse::from)
             .collect::<Vec<_>>(),
     ))
 }
@@ -214,11 +220,7 @@ pub async fn add_domain_block(
     let body = body.into_inner();
     let (block, _) =
         moderation::block_domain(&data, &body.domain, Some(&channel), body.reason).await?;
-    Ok(HttpResponse::Created().json(DomainBlockResponse {
-        domain: block.domain,
-        reason: block.reason,
-        created_at: block.created_at,
-    }))
+    Ok(HttpResponse::Created().json(DomainBlockResponse::from(block)))
 }
 
 /// Lift a domain block
