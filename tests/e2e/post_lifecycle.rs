@@ -476,8 +476,16 @@ async fn profile_changes_visibility_and_interaction_policies() {
         )
         .await;
     w.drain().await;
+    // The two deliveries run concurrently: find each by its text, not its arrival order.
     let creates = w.received("Create");
-    let loud = &creates[0]["object"];
+    let with_text = |text: &str| {
+        creates
+            .iter()
+            .map(|create| &create["object"])
+            .find(|note| note["source"]["content"] == text)
+            .unwrap_or_else(|| panic!("no Create of {text:?} in {creates:?}"))
+    };
+    let loud = with_text("Hallo");
     assert_eq!(loud["contentMap"]["de"], "<p>Hallo</p>");
     assert_eq!(loud["to"], json!([herald::federation::protocol::PUBLIC]));
     let channel_id = w.herald.url("/channels/ceo");
@@ -493,7 +501,7 @@ async fn profile_changes_visibility_and_interaction_policies() {
         loud["interactionPolicy"]["canAnnounce"]["automaticApproval"],
         json!([herald::federation::protocol::PUBLIC])
     );
-    let quiet = &creates[1]["object"];
+    let quiet = with_text("Leise");
     assert_eq!(
         quiet["to"],
         json!([w.herald.url("/channels/ceo/followers")])
