@@ -58,7 +58,7 @@ impl Herald {
     pub async fn start(config: Config) -> Result<Herald, StartError> {
         // Both are tried at once, and both failures reported together.
         let (db, redis) = tokio::join!(
-            db::connect(config.database_url.expose()),
+            db::connect_with(config.database_url.expose(), config.database.pool()),
             connect_redis(&config)
         );
         let mut problems = Vec::new();
@@ -101,6 +101,7 @@ impl Herald {
             urls,
             instance_keys,
             blocks: Default::default(),
+            metrics: crate::metrics::Metrics::new(),
         });
         let federation = federation::federation_config(state.clone())
             .await
@@ -119,7 +120,32 @@ impl Herald {
             &self.state.config,
             self.state.db.clone(),
             self.state.queue.clone(),
+            self.state.metrics.clone(),
         )
+    }
+
+    /// Starts serving `/metrics` on `metrics.listen`, when it is set. Stops with the
+    /// returned handle.
+    pub fn start_metrics_server(&self) -> Result<Option<actix_web::dev::ServerHandle>, ServeError> {
+        let Some(address) = self.state.config.metrics.listen else {
+            return Ok(None);
+        };
+        let listener = TcpListener::bind(address).map_err(|e| {
+            ServeError::Stopped(format!("metrics.listen: cannot listen on {address}: {e}"))
+        })?;
+        if let Ok(bound) = listener.local_addr() {
+            tracing::info!(address = %bound, "serving /metrics");
+        }
+        let server = crate::ops::metrics_server(
+            listener,
+            self.state.db.clone(),
+            self.state.queue.clone(),
+            self.state.metrics.clone(),
+        )
+        .map_err(ServeError::Http)?;
+        let handle = server.handle();
+        tokio::spawn(server);
+        Ok(Some(handle))
     }
 
     /// Serves HTTP on `listener` (and runs a delivery worker unless `workers` is false)
@@ -132,10 +158,12 @@ impl Herald {
     ) -> Result<(), ServeError> {
         let federation = self.federation.clone();
         let keys = actix_web::web::Data::new(self.token_keys.clone());
+        let metrics = self.state.metrics.clone();
+        let grace = self.state.config.shutdown_timeout;
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(FederationMiddleware::new(federation.clone()))
-                .wrap(RequestLog)
+                .wrap(RequestLog::new(metrics.clone()))
                 .app_data(keys.clone())
                 .app_data(http::path_config())
                 .app_data(http::query_config())
@@ -150,10 +178,11 @@ impl Herald {
         .listen(listener)
         .map_err(ServeError::Http)?
         .disable_signals()
-        .shutdown_timeout(10)
+        .shutdown_timeout(grace.as_secs())
         .run();
         let handle = server.handle();
         let server_task = tokio::spawn(server);
+        let metrics_server = self.start_metrics_server()?;
 
         let worker_task = if workers {
             let worker = self.worker().map_err(ServeError::Worker)?;
@@ -172,9 +201,20 @@ impl Herald {
                 Err(e) => Err(ServeError::Stopped(format!("the web server panicked: {e}"))),
             },
         };
-        handle.stop(true).await;
+        // The web server and the worker wind down side by side, each within the bound
+        // (the worker saw the same signal); a little slack for their last writes.
+        let deadline = tokio::time::Instant::now() + grace + Duration::from_secs(2);
+        if let Some(metrics_server) = metrics_server {
+            metrics_server.stop(false).await;
+        }
+        if tokio::time::timeout_at(deadline, handle.stop(true))
+            .await
+            .is_err()
+        {
+            tracing::warn!("requests still open at the shutdown bound were cut off");
+        }
         if let Some(task) = worker_task {
-            match tokio::time::timeout(Duration::from_secs(30), task).await {
+            match tokio::time::timeout_at(deadline, task).await {
                 Ok(Ok(Ok(()))) => {}
                 Ok(Ok(Err(e))) => {
                     tracing::error!(error = %crate::error_chain(&e), "delivery worker failed")

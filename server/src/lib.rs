@@ -19,6 +19,7 @@ pub mod federation;
 pub mod http;
 pub mod limits;
 pub mod media;
+pub mod metrics;
 pub mod moderation;
 pub mod ops;
 pub mod posts;

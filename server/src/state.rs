@@ -7,6 +7,7 @@ use crate::{
     db::{self, DatabaseConnection},
     delivery::Queue,
     federation::Urls,
+    metrics::Metrics,
 };
 use std::{ops::Deref, sync::Arc};
 
@@ -21,6 +22,8 @@ pub struct StateInner {
     pub instance_keys: InstanceKeys,
     /// Domain blocks, for signed fetches (re-read every few seconds).
     pub blocks: db::BlockSnapshot,
+    /// This process's metrics.
+    pub metrics: Metrics,
 }
 
 /// The key pair of the instance actor, which signs Herald's own GET fetches.

@@ -144,7 +144,7 @@ fn init_logging(config: &Config) {
 
 /// Opens and migrates the database, for commands that need nothing else.
 async fn open_db(config: &Config) -> Result<crate::db::DatabaseConnection, CliError> {
-    let db = crate::db::connect(config.database_url.expose())
+    let db = crate::db::connect_with(config.database_url.expose(), config.database.pool())
         .await
         .map_err(|e| {
             CliError::msg(format!(

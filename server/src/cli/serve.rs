@@ -21,14 +21,9 @@ pub async fn serve(config: Config, args: ServeArgs) -> Result<(), CliError> {
         .local_addr()
         .map_err(|e| CliError::msg(format!("listen: {e}")))?;
     let domain = config.domain.clone();
+    let rx = on_signal()?;
     let herald = Herald::start(config).await?;
     tracing::info!(%address, %domain, workers = !args.no_workers, "Herald is serving");
-    let (tx, rx) = watch::channel(false);
-    tokio::spawn(async move {
-        wait_for_signal().await;
-        tracing::info!("shutting down");
-        let _ = tx.send(true);
-    });
     herald
         .serve(listener, !args.no_workers, rx)
         .await
@@ -36,45 +31,49 @@ pub async fn serve(config: Config, args: ServeArgs) -> Result<(), CliError> {
 }
 
 pub async fn worker(config: Config) -> Result<(), CliError> {
+    let rx = on_signal()?;
     let herald = Herald::start(config).await?;
     let worker = herald
         .worker()
         .map_err(|e| CliError::msg(crate::error_chain(&e)))?;
-    let (tx, rx) = watch::channel(false);
-    tokio::spawn(async move {
-        wait_for_signal().await;
-        tracing::info!("shutting down");
-        let _ = tx.send(true);
-    });
     tokio::spawn(crate::app::run_scheduler(
         herald.federation.clone(),
         rx.clone(),
     ));
-    worker
+    let metrics_server = herald
+        .start_metrics_server()
+        .map_err(|e| CliError::msg(crate::error_chain(&e)))?;
+    let result = worker
         .run(rx)
         .await
-        .map_err(|e| CliError::msg(crate::error_chain(&e)))
+        .map_err(|e| CliError::msg(crate::error_chain(&e)));
+    if let Some(server) = metrics_server {
+        server.stop(false).await;
+    }
+    result
 }
 
-/// Waits for SIGTERM (systemd, containers) or Ctrl-C.
-async fn wait_for_signal() {
+/// A receiver that turns true at SIGTERM (systemd, containers) or Ctrl-C. The handlers
+/// are installed at once, so a signal during start-up is not lost.
+fn on_signal() -> Result<watch::Receiver<bool>, CliError> {
+    let (tx, rx) = watch::channel(false);
     #[cfg(unix)]
-    {
+    let mut term = {
         use tokio::signal::unix::{signal, SignalKind};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = term.recv() => {}
-                    _ = tokio::signal::ctrl_c() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
+        signal(SignalKind::terminate())
+            .map_err(|e| CliError::msg(format!("cannot handle SIGTERM: {e}")))?
+    };
+    let interrupt = tokio::signal::ctrl_c();
+    tokio::spawn(async move {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = interrupt => {}
         }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-    }
+        #[cfg(not(unix))]
+        let _ = interrupt.await;
+        tracing::info!("shutting down");
+        let _ = tx.send(true);
+    });
+    Ok(rx)
 }

@@ -54,12 +54,48 @@ pub struct Config {
     pub log: String,
     /// Log lines as JSON objects rather than readable lines.
     pub log_json: bool,
+    /// How long a process may take to stop after a shutdown signal.
+    pub shutdown_timeout: Duration,
+    /// The database connection pool.
+    pub database: DatabaseConfig,
     /// Post and media settings.
     pub posts: PostsConfig,
     /// Delivery worker settings.
     pub delivery: DeliveryConfig,
     /// Rate limits.
     pub limits: LimitsConfig,
+    /// Where and to whom `/metrics` is served.
+    pub metrics: MetricsConfig,
+}
+
+/// The database connection pool (`[database]`).
+#[derive(Clone, Copy, Debug)]
+pub struct DatabaseConfig {
+    pub max_connections: u32,
+    pub min_connections: u32,
+    pub connect_timeout: Duration,
+    pub acquire_timeout: Duration,
+}
+
+impl DatabaseConfig {
+    /// The pool settings the database module takes.
+    pub fn pool(&self) -> crate::db::PoolOptions {
+        crate::db::PoolOptions {
+            max_connections: self.max_connections,
+            min_connections: self.min_connections,
+            connect_timeout: self.connect_timeout,
+            acquire_timeout: self.acquire_timeout,
+        }
+    }
+}
+
+/// Where `/metrics` is served (`[metrics]`).
+#[derive(Clone, Debug)]
+pub struct MetricsConfig {
+    /// A separate listen address, instead of the main one.
+    pub listen: Option<SocketAddr>,
+    /// A bearer token that may read the metrics from anywhere.
+    pub token: Option<Secret>,
 }
 
 /// Rate limits (`[limits]`): requests per minute, `None` for no limit.
@@ -176,9 +212,28 @@ struct RawConfig {
     jwt_secret: String,
     log: String,
     log_format: String,
+    shutdown_timeout_secs: i64,
+    database: RawDatabase,
     posts: RawPosts,
     delivery: RawDelivery,
     limits: RawLimits,
+    metrics: RawMetrics,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDatabase {
+    max_connections: i64,
+    min_connections: i64,
+    connect_timeout_secs: i64,
+    acquire_timeout_secs: i64,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMetrics {
+    listen: String,
+    token: String,
 }
 
 #[derive(Deserialize)]

@@ -1,7 +1,8 @@
 //! Turning the raw TOML values into typed settings, collecting every problem on the way.
 
 use super::{
-    Config, DeliveryConfig, LimitsConfig, PostsConfig, Problem, RawConfig, RedisSetting, Secret,
+    Config, DatabaseConfig, DeliveryConfig, LimitsConfig, MetricsConfig, PostsConfig, Problem,
+    RawConfig, RedisSetting, Secret,
 };
 use std::{fmt, net::SocketAddr, path::PathBuf, time::Duration};
 
@@ -166,6 +167,61 @@ pub(super) fn validate(raw: RawConfig, problems: &mut Vec<Problem>) -> Option<Co
             false
         }
     };
+    let shutdown_timeout = positive(
+        "shutdown_timeout_secs",
+        raw.shutdown_timeout_secs,
+        3600,
+        problems,
+    );
+    let max_connections = positive(
+        "database.max_connections",
+        raw.database.max_connections,
+        10_000,
+        problems,
+    );
+    let min_connections = in_range(
+        "database.min_connections",
+        raw.database.min_connections,
+        0,
+        max_connections.unwrap_or(10_000),
+        problems,
+    );
+    let connect_timeout = positive(
+        "database.connect_timeout_secs",
+        raw.database.connect_timeout_secs,
+        300,
+        problems,
+    );
+    let acquire_timeout = positive(
+        "database.acquire_timeout_secs",
+        raw.database.acquire_timeout_secs,
+        300,
+        problems,
+    );
+    let metrics_listen = match raw.metrics.listen.trim() {
+        "" => Some(None),
+        address => address
+            .parse::<SocketAddr>()
+            .map(Some)
+            .map_err(|_| {
+                problems.push(Problem::new(
+                    "metrics.listen",
+                    format!("`{address}` is not an address and port such as 127.0.0.1:9100"),
+                ))
+            })
+            .ok(),
+    };
+    let metrics_token = match raw.metrics.token.as_str() {
+        "" => None,
+        s if s.len() < 16 => {
+            problems.push(Problem::new(
+                "metrics.token",
+                "must be at least 16 characters (or empty for no token)",
+            ));
+            None
+        }
+        s => Some(Secret::new(s)),
+    };
     let concurrency = positive(
         "delivery.concurrency",
         raw.delivery.concurrency,
@@ -234,6 +290,13 @@ pub(super) fn validate(raw: RawConfig, problems: &mut Vec<Problem>) -> Option<Co
         jwt_secret,
         log: raw.log,
         log_json,
+        shutdown_timeout: seconds(shutdown_timeout)?,
+        database: DatabaseConfig {
+            max_connections: u32::try_from(max_connections?).ok()?,
+            min_connections: u32::try_from(min_connections?).ok()?,
+            connect_timeout: seconds(connect_timeout)?,
+            acquire_timeout: seconds(acquire_timeout)?,
+        },
         posts: PostsConfig {
             max_chars: usize::try_from(max_chars?).ok()?,
             media_dir: match raw.posts.media_dir.trim() {
@@ -254,6 +317,10 @@ pub(super) fn validate(raw: RawConfig, problems: &mut Vec<Problem>) -> Option<Co
         limits: LimitsConfig {
             inbox_per_minute: inbox_per_minute?,
             api_per_minute: api_per_minute?,
+        },
+        metrics: MetricsConfig {
+            listen: metrics_listen?,
+            token: metrics_token,
         },
     })
 }

@@ -75,9 +75,36 @@ impl From<DbErr> for DbError {
 
 pub type DbResult<T> = Result<T, DbError>;
 
+/// The connection pool's size and waits.
+#[derive(Clone, Copy, Debug)]
+pub struct PoolOptions {
+    pub max_connections: u32,
+    pub min_connections: u32,
+    /// How long to wait for the server to accept a new connection.
+    pub connect_timeout: Duration,
+    /// How long a query waits for a free connection.
+    pub acquire_timeout: Duration,
+}
+
+impl Default for PoolOptions {
+    fn default() -> Self {
+        PoolOptions {
+            max_connections: 20,
+            min_connections: 1,
+            connect_timeout: Duration::from_secs(5),
+            acquire_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Opens the database at `url` with a default pool (for tools and tests).
+pub async fn connect(url: &str) -> DbResult<DatabaseConnection> {
+    connect_with(url, PoolOptions::default()).await
+}
+
 /// Opens the database at `url`. For SQLite, the file's directory is created and the
 /// journal switched to WAL.
-pub async fn connect(url: &str) -> DbResult<DatabaseConnection> {
+pub async fn connect_with(url: &str, pool: PoolOptions) -> DbResult<DatabaseConnection> {
     if let Some(path) = sqlite_file(url) {
         if let Some(dir) = std::path::Path::new(&path).parent() {
             if !dir.as_os_str().is_empty() {
@@ -92,8 +119,10 @@ pub async fn connect(url: &str) -> DbResult<DatabaseConnection> {
     }
     let mut options = ConnectOptions::new(url.to_string());
     options
-        .connect_timeout(Duration::from_secs(5))
-        .acquire_timeout(Duration::from_secs(10))
+        .max_connections(pool.max_connections)
+        .min_connections(pool.min_connections)
+        .connect_timeout(pool.connect_timeout)
+        .acquire_timeout(pool.acquire_timeout)
         .sqlx_logging(false)
         // WAL: readers never wait for the writer. synchronous=NORMAL is what SQLite
         // recommends with WAL: no corruption, durable across a process crash; a power cut

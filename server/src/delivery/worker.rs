@@ -18,6 +18,7 @@ use crate::{
     config::Config,
     db::{self, AttemptRecord, DatabaseConnection, DbError, DeliveryId, FanoutId, HealthPolicy},
     db::{DELIVERY_DELIVERED, DELIVERY_FAILED, DELIVERY_PARKED, DELIVERY_RETRYING},
+    metrics::{DeliveryOutcome, Metrics},
 };
 use chrono::{DateTime, Utc};
 use futures::StreamExt;
@@ -38,8 +39,6 @@ const READ_BATCH: usize = 512;
 const CLAIM_EVERY: Duration = Duration::from_secs(30);
 /// How often the database is swept for lost work and servers due for a probe.
 pub(super) const SWEEP_EVERY: Duration = Duration::from_secs(60);
-/// How long in-flight jobs may take to finish at shutdown; the rest are claimed later.
-const SHUTDOWN_GRACE: Duration = Duration::from_secs(15);
 /// How long a delivery waits when its server already has `per_host` requests in flight.
 const HOST_BUSY_DELAY: Duration = Duration::from_millis(250);
 
@@ -98,6 +97,8 @@ pub(super) struct Settings {
     /// twice the request timeout and then some, longer than the slowest legitimate
     /// attempt (a request plus a few database writes), so a live job is not run twice.
     claim_idle: Duration,
+    /// How long in-flight jobs may take to finish at shutdown; the rest are claimed later.
+    shutdown_grace: Duration,
 }
 
 /// A delivery worker; clones share one connection pool, caches and settings.
@@ -120,15 +121,18 @@ pub(super) struct WorkerInner {
     settings: Settings,
     name: String,
     clock: Clock,
+    metrics: Metrics,
 }
 
 impl Worker {
+    /// A worker counting what it does in `metrics`.
     pub fn new(
         config: &Config,
         db: DatabaseConnection,
         queue: Queue,
+        metrics: Metrics,
     ) -> Result<Worker, DeliveryError> {
-        Worker::with_clock(config, db, queue, Arc::new(Utc::now))
+        Worker::with_clock(config, db, queue, metrics, Arc::new(Utc::now))
     }
 
     /// A worker that reads the time from `clock` (tests move it forward by days).
@@ -136,6 +140,7 @@ impl Worker {
         config: &Config,
         db: DatabaseConnection,
         queue: Queue,
+        metrics: Metrics,
         clock: Clock,
     ) -> Result<Worker, DeliveryError> {
         let delivery = &config.delivery;
@@ -162,6 +167,7 @@ impl Worker {
                 max_attempts: delivery.max_attempts,
                 debug: config.debug,
                 claim_idle: delivery.timeout * 2 + Duration::from_secs(2),
+                shutdown_grace: config.shutdown_timeout,
             },
             name: format!(
                 "worker-{}-{}",
@@ -169,6 +175,7 @@ impl Worker {
                 uuid::Uuid::now_v7().simple()
             ),
             clock,
+            metrics,
         })))
     }
 
@@ -250,7 +257,10 @@ impl Worker {
             let _regular = permits.acquire_many(all).await;
             let _slow = self.0.slow_lane.acquire_many(slow).await;
         };
-        if tokio::time::timeout(SHUTDOWN_GRACE, drained).await.is_err() {
+        if tokio::time::timeout(self.0.settings.shutdown_grace, drained)
+            .await
+            .is_err()
+        {
             tracing::warn!("shutdown: unfinished deliveries will be claimed by another worker");
         }
         tracing::info!(worker = %self.0.name, "delivery worker stopped");
@@ -394,6 +404,10 @@ impl Worker {
             inboxes += fanout.extra_inboxes.len();
         }
         db::finish_fanout(db, id).await?;
+        let lag = (self.now() - fanout.created_at)
+            .to_std()
+            .unwrap_or_default();
+        self.0.metrics.fanout_lag(lag);
         tracing::debug!(activity = %activity.id, inboxes, "fan-out expanded");
         Ok(())
     }
@@ -427,6 +441,7 @@ impl Worker {
         let authority = delivery.authority.clone();
         let attempts = delivery.attempts;
         if !probe && self.0.health.is_unreachable(db, &authority).await? {
+            self.0.metrics.delivery(DeliveryOutcome::Parked);
             return self
                 .record(
                     id,
@@ -467,6 +482,7 @@ impl Worker {
             .await?
         {
             tracing::info!(server = %authority, "domain blocked: not delivered");
+            self.0.metrics.delivery(DeliveryOutcome::Blocked);
             return self
                 .record(
                     id,
@@ -492,6 +508,7 @@ impl Worker {
         let send = send::send(client, self.0.settings.debug, &prepared, &delivery.inbox)
             .instrument(span.clone());
         tokio::pin!(send);
+        let started = Instant::now();
         let outcome = tokio::select! {
             outcome = &mut send => outcome,
             () = tokio::time::sleep(SLOW_AFTER) => {
@@ -499,6 +516,8 @@ impl Worker {
                 send.await
             }
         };
+        self.0.metrics.delivery_latency(started.elapsed());
+        let metrics = &self.0.metrics;
         let _entered = span.enter();
         let answered = matches!(
             outcome,
@@ -515,6 +534,7 @@ impl Worker {
         match outcome {
             Outcome::Delivered(status) => {
                 tracing::debug!(status, "delivered");
+                metrics.delivery(DeliveryOutcome::Delivered);
                 self.0.delivered.record(id, status).await
             }
             Outcome::Gone => {
@@ -522,6 +542,7 @@ impl Worker {
                     db::remove_followers_with_inbox(db, prepared.channel_id, &delivery.inbox)
                         .await?;
                 tracing::info!(removed, "inbox is gone (410)");
+                metrics.delivery(DeliveryOutcome::Gone);
                 self.record(
                     id,
                     DELIVERY_FAILED,
@@ -534,6 +555,7 @@ impl Worker {
             }
             Outcome::Rejected { status, reason } => {
                 tracing::info!(%reason, "delivery rejected");
+                metrics.delivery(DeliveryOutcome::Rejected);
                 self.record(id, DELIVERY_FAILED, attempt, status, Some(reason), None)
                     .await
             }
@@ -546,12 +568,14 @@ impl Worker {
                 let server = self.0.health.failure(db, authority, &reason, now).await?;
                 if server.unreachable {
                     tracing::info!(%reason, "server unreachable: delivery parked");
+                    metrics.delivery(DeliveryOutcome::Parked);
                     return self
                         .record(id, DELIVERY_PARKED, attempt, status, Some(reason), None)
                         .await;
                 }
                 if attempt >= self.0.settings.max_attempts {
                     tracing::info!(%reason, "giving up after the last attempt");
+                    metrics.delivery(DeliveryOutcome::Dead);
                     let reason = format!("gave up after {attempt} attempts; last: {reason}");
                     return self
                         .record(id, DELIVERY_FAILED, attempt, status, Some(reason), None)
@@ -561,6 +585,7 @@ impl Worker {
                     after.unwrap_or_else(|| outcome::backoff(attempt, &mut rand::thread_rng()));
                 let due = now + chrono::Duration::from_std(wait).unwrap_or_default();
                 tracing::debug!(%reason, wait_secs = wait.as_secs(), "delivery will be retried");
+                metrics.delivery(DeliveryOutcome::Retrying);
                 self.record(
                     id,
                     DELIVERY_RETRYING,

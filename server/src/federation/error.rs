@@ -62,6 +62,11 @@ impl From<crate::federation::protocol::actor::ActorRefusal> for FederationError 
 }
 
 impl FederationError {
+    /// The stable error code (`signature_invalid`), as in the answer's body.
+    pub fn code(&self) -> &'static str {
+        self.parts().1
+    }
+
     /// Status, stable code and client-safe message.
     fn parts(&self) -> (StatusCode, &'static str, String) {
         use ProtocolError as P;

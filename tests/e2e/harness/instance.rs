@@ -59,6 +59,12 @@ pub struct Options {
     pub inbox_per_minute: u32,
     /// `limits.api_per_minute` (0: none).
     pub api_per_minute: u32,
+    /// `metrics.listen`'s port on 127.0.0.1 (none: metrics on the main address).
+    pub metrics_port: Option<u16>,
+    /// `metrics.token`.
+    pub metrics_token: Option<&'static str>,
+    /// `shutdown_timeout_secs`.
+    pub shutdown_timeout_secs: u64,
 }
 
 impl Default for Options {
@@ -73,6 +79,9 @@ impl Default for Options {
             max_upload_bytes: 10 * 1024 * 1024,
             inbox_per_minute: 0,
             api_per_minute: 0,
+            metrics_port: None,
+            metrics_token: None,
+            shutdown_timeout_secs: 30,
         }
     }
 }
@@ -142,6 +151,21 @@ impl TestInstance {
                 "HERALD_LIMITS__API_PER_MINUTE",
                 options.api_per_minute.to_string(),
             ),
+            (
+                "HERALD_METRICS__LISTEN",
+                options
+                    .metrics_port
+                    .map(|port| format!("127.0.0.1:{port}"))
+                    .unwrap_or_default(),
+            ),
+            (
+                "HERALD_METRICS__TOKEN",
+                options.metrics_token.unwrap_or_default().to_string(),
+            ),
+            (
+                "HERALD_SHUTDOWN_TIMEOUT_SECS",
+                options.shutdown_timeout_secs.to_string(),
+            ),
         ]
         .map(|(k, v)| (k.to_string(), v))
         .to_vec();
@@ -190,6 +214,19 @@ impl TestInstance {
             .expect("herald-e2e starts")
     }
 
+    /// Like `spawn_herald`, with stderr (the log) piped for the test to read.
+    pub fn spawn_herald_logged(
+        &self,
+        args: &[&str],
+        extra: &[(&str, &str)],
+    ) -> std::process::Child {
+        self.herald_command(args, extra)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("herald-e2e starts")
+    }
+
     /// Runs `herald ARGS` to completion; returns (exit code, stdout, stderr).
     pub fn run_herald(&self, args: &[&str]) -> (i32, String, String) {
         let output = self
@@ -226,6 +263,7 @@ impl TestInstance {
             &state.config,
             state.db.clone(),
             state.queue.clone(),
+            state.metrics.clone(),
             Arc::new(move || chrono::Utc::now() + *offset.lock().expect("clock")),
         )
         .expect("worker")

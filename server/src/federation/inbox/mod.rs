@@ -46,15 +46,49 @@ pub(crate) fn request_parts(request: &HttpRequest, base: &url::Url) -> RequestPa
     }
 }
 
+/// What became of an inbound activity that was not refused.
+#[derive(Clone, Copy)]
+enum Handled {
+    Processed,
+    /// Seen before (a retry or a replay): acknowledged, not processed again.
+    Replayed,
+    /// A Delete of an actor Herald knows nothing of.
+    NothingToDo,
+}
+
 /// Checks and handles one inbound activity; `channel` is set for a channel's own inbox.
+/// Counted in the metrics by type and outcome.
 pub async fn receive(
     request: &HttpRequest,
     body: &[u8],
     data: &Data<HeraldState>,
     channel: Option<&Channel>,
 ) -> Result<HttpResponse, FederationError> {
+    let mut kind = None;
+    let result = check_and_handle(request, body, data, channel, &mut kind).await;
+    let outcome = match &result {
+        Ok(Handled::Processed) => "processed",
+        Ok(Handled::Replayed) => "replayed",
+        Ok(Handled::NothingToDo) => "ignored",
+        Err(e) => e.code(),
+    };
+    data.metrics.inbox_activity(kind.as_deref(), outcome);
+    result.map(|_| HttpResponse::Accepted().finish())
+}
+
+async fn check_and_handle(
+    request: &HttpRequest,
+    body: &[u8],
+    data: &Data<HeraldState>,
+    channel: Option<&Channel>,
+    kind: &mut Option<String>,
+) -> Result<Handled, FederationError> {
     let json: serde_json::Value = serde_json::from_slice(body)
         .map_err(|e| FederationError::BadRequest(format!("the body is not JSON: {e}")))?;
+    *kind = json
+        .get("type")
+        .and_then(|t| t.as_str().or_else(|| t.get(0)?.as_str()))
+        .map(str::to_string);
     let parts = request_parts(request, data.urls.base());
     let signature = signature::parse(&parts)?;
     signature::check_digest(signature.scheme, &parts, body)?;
@@ -82,9 +116,7 @@ pub async fn receive(
         activity.kind == "Delete" && activity.object_id().as_ref() == Some(&activity.actor);
     let sender = match keys::verify_sender(data, &signature, &activity.actor, deletes_itself).await
     {
-        Err(FederationError::NotFound) if deletes_itself => {
-            return Ok(HttpResponse::Accepted().finish())
-        }
+        Err(FederationError::NotFound) if deletes_itself => return Ok(Handled::NothingToDo),
         other => other?,
     };
     // Counted per server once its signature is proven, so nobody can use up another
@@ -99,7 +131,7 @@ pub async fn receive(
     .map_err(FederationError::RateLimited)?;
     if !db::record_received(&data.db, activity.id.as_str()).await? {
         tracing::debug!("a replayed activity was ignored");
-        return Ok(HttpResponse::Accepted().finish());
+        return Ok(Handled::Replayed);
     }
     if let Err(e) = activities::dispatch(data, &activity, &sender).await {
         db::forget_received(&data.db, activity.id.as_str()).await?;
@@ -110,5 +142,5 @@ pub async fn receive(
     if let Err(e) = revive_server(&data.db, &data.queue, &sender.authority).await {
         tracing::warn!(error = %crate::error_chain(&e), "could not revive a server");
     }
-    Ok(HttpResponse::Accepted().finish())
+    Ok(Handled::Processed)
 }
