@@ -29,3 +29,4 @@ mod pages;
 mod post_lifecycle;
 mod processes;
 mod production_mode;
+mod query_plans;

@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::{
     sea_query::{Expr, OnConflict},
     ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    QuerySelect, Select, Set,
 };
 use std::collections::BTreeMap;
 use url::Url;
@@ -129,13 +129,7 @@ pub async fn stale_pending_fanouts(
     older_than: DateTime<Utc>,
     limit: u64,
 ) -> DbResult<Vec<FanoutId>> {
-    Ok(fanout::Entity::find()
-        .select_only()
-        .column(fanout::Column::Id)
-        .filter(fanout::Column::State.eq(FANOUT_PENDING))
-        .filter(fanout::Column::CreatedAt.lt(older_than))
-        .order_by_asc(fanout::Column::Id)
-        .limit(limit)
+    Ok(stale_pending_fanouts_query(older_than, limit)
         .into_tuple::<i64>()
         .all(db)
         .await?
@@ -152,14 +146,7 @@ pub async fn stale_pending_deliveries(
     limit: u64,
 ) -> DbResult<Vec<QueuedDelivery>> {
     Ok(queued(
-        delivery::Entity::find()
-            .select_only()
-            .column(delivery::Column::Id)
-            .column(delivery::Column::Attempts)
-            .filter(delivery::Column::State.eq(DELIVERY_PENDING))
-            .filter(delivery::Column::UpdatedAt.lt(older_than))
-            .order_by_asc(delivery::Column::Id)
-            .limit(limit)
+        stale_pending_deliveries_query(older_than, limit)
             .into_tuple::<(i64, i32)>()
             .all(db)
             .await?,
@@ -470,14 +457,7 @@ pub async fn overdue_retries(
     limit: u64,
 ) -> DbResult<Vec<QueuedDelivery>> {
     Ok(queued(
-        delivery::Entity::find()
-            .select_only()
-            .column(delivery::Column::Id)
-            .column(delivery::Column::Attempts)
-            .filter(delivery::Column::State.eq(DELIVERY_RETRYING))
-            .filter(delivery::Column::NextAttemptAt.lt(now - grace))
-            .order_by_asc(delivery::Column::Id)
-            .limit(limit)
+        overdue_retries_query(now - grace, limit)
             .into_tuple::<(i64, i32)>()
             .all(db)
             .await?,
@@ -520,17 +500,8 @@ pub async fn delivery_counts(
 /// dead letters), every such state present. Reads only those rows, through the state
 /// index: delivered rows, by far the most, are not counted.
 pub async fn backlog_counts(db: &impl ConnectionTrait) -> DbResult<BTreeMap<String, u64>> {
-    let open: Vec<&str> = DELIVERY_STATES
-        .iter()
-        .copied()
-        .filter(|s| *s != DELIVERY_DELIVERED)
-        .collect();
-    let rows = delivery::Entity::find()
-        .select_only()
-        .column(delivery::Column::State)
-        .column_as(delivery::Column::Id.count(), "count")
-        .filter(delivery::Column::State.is_in(open.iter().copied()))
-        .group_by(delivery::Column::State)
+    let open = open_states();
+    let rows = backlog_counts_query()
         .into_model::<StateCount>()
         .all(db)
         .await?;
@@ -547,15 +518,7 @@ pub async fn troubled_deliveries(
     activity: Uuid,
     limit: u64,
 ) -> DbResult<Vec<Delivery>> {
-    Ok(delivery::Entity::find()
-        .filter(delivery::Column::ActivityId.eq(activity.to_string()))
-        .filter(delivery::Column::State.is_in([
-            DELIVERY_FAILED,
-            DELIVERY_RETRYING,
-            DELIVERY_PARKED,
-        ]))
-        .order_by_asc(delivery::Column::Authority)
-        .limit(limit)
+    Ok(troubled_deliveries_query(activity, limit)
         .all(db)
         .await?
         .into_iter()
@@ -588,4 +551,77 @@ pub async fn reschedule_retries(
         .exec(db)
         .await?;
     Ok(())
+}
+
+// The hot queries' builders, shared with `plans` (which checks their indexes).
+
+pub(super) fn stale_pending_fanouts_query(
+    older_than: DateTime<Utc>,
+    limit: u64,
+) -> Select<fanout::Entity> {
+    fanout::Entity::find()
+        .select_only()
+        .column(fanout::Column::Id)
+        .filter(fanout::Column::State.eq(FANOUT_PENDING))
+        .filter(fanout::Column::CreatedAt.lt(older_than))
+        .order_by_asc(fanout::Column::Id)
+        .limit(limit)
+}
+
+pub(super) fn stale_pending_deliveries_query(
+    older_than: DateTime<Utc>,
+    limit: u64,
+) -> Select<delivery::Entity> {
+    delivery::Entity::find()
+        .select_only()
+        .column(delivery::Column::Id)
+        .column(delivery::Column::Attempts)
+        .filter(delivery::Column::State.eq(DELIVERY_PENDING))
+        .filter(delivery::Column::UpdatedAt.lt(older_than))
+        .order_by_asc(delivery::Column::Id)
+        .limit(limit)
+}
+
+pub(super) fn overdue_retries_query(
+    due_before: DateTime<Utc>,
+    limit: u64,
+) -> Select<delivery::Entity> {
+    delivery::Entity::find()
+        .select_only()
+        .column(delivery::Column::Id)
+        .column(delivery::Column::Attempts)
+        .filter(delivery::Column::State.eq(DELIVERY_RETRYING))
+        .filter(delivery::Column::NextAttemptAt.lt(due_before))
+        .order_by_asc(delivery::Column::Id)
+        .limit(limit)
+}
+
+/// Every delivery state but `delivered`.
+fn open_states() -> Vec<&'static str> {
+    DELIVERY_STATES
+        .iter()
+        .copied()
+        .filter(|s| *s != DELIVERY_DELIVERED)
+        .collect()
+}
+
+pub(super) fn backlog_counts_query() -> Select<delivery::Entity> {
+    delivery::Entity::find()
+        .select_only()
+        .column(delivery::Column::State)
+        .column_as(delivery::Column::Id.count(), "count")
+        .filter(delivery::Column::State.is_in(open_states()))
+        .group_by(delivery::Column::State)
+}
+
+pub(super) fn troubled_deliveries_query(activity: Uuid, limit: u64) -> Select<delivery::Entity> {
+    delivery::Entity::find()
+        .filter(delivery::Column::ActivityId.eq(activity.to_string()))
+        .filter(delivery::Column::State.is_in([
+            DELIVERY_FAILED,
+            DELIVERY_RETRYING,
+            DELIVERY_PARKED,
+        ]))
+        .order_by_asc(delivery::Column::Authority)
+        .limit(limit)
 }

@@ -7,7 +7,7 @@ use super::{
 use chrono::Utc;
 use sea_orm::{
     sea_query::OnConflict, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select, Set, TransactionTrait,
 };
 
 /// Records that `actor` follows `channel` (idempotent: a repeated Follow refreshes the
@@ -80,6 +80,17 @@ pub async fn follower_inbox_page(
     after: Option<&str>,
     limit: u64,
 ) -> DbResult<Vec<String>> {
+    Ok(follower_inbox_page_query(channel, after, limit)
+        .into_tuple::<String>()
+        .all(db)
+        .await?)
+}
+
+pub(super) fn follower_inbox_page_query(
+    channel: ChannelId,
+    after: Option<&str>,
+    limit: u64,
+) -> Select<follower::Entity> {
     let mut query = follower::Entity::find()
         .select_only()
         .column(follower::Column::TargetInbox)
@@ -89,12 +100,9 @@ pub async fn follower_inbox_page(
     if let Some(after) = after {
         query = query.filter(follower::Column::TargetInbox.gt(after));
     }
-    Ok(query
+    query
         .order_by_asc(follower::Column::TargetInbox)
         .limit(limit)
-        .into_tuple::<String>()
-        .all(db)
-        .await?)
 }
 
 /// Removes the follow that `actor` made with the Follow activity `follow_uri` (an `Undo`

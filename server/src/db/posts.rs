@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::{
     sea_query::Expr, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection,
     DatabaseTransaction, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set, TransactionTrait,
+    QuerySelect, Select, Set, TransactionTrait,
 };
 use serde_json::Value;
 use std::fmt;
@@ -471,6 +471,19 @@ pub async fn list_posts(
     before: Option<PostId>,
     limit: u64,
 ) -> DbResult<Vec<Post>> {
+    list_posts_query(channel, before, limit)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(Post::try_from)
+        .collect()
+}
+
+pub(super) fn list_posts_query(
+    channel: ChannelId,
+    before: Option<PostId>,
+    limit: u64,
+) -> Select<post::Entity> {
     let mut query = post::Entity::find()
         .filter(post::Column::ChannelId.eq(channel.0))
         .filter(post::Column::DeletedAt.is_null())
@@ -478,14 +491,7 @@ pub async fn list_posts(
     if let Some(before) = before {
         query = query.filter(post::Column::Id.lt(before.to_string()));
     }
-    query
-        .order_by_desc(post::Column::Id)
-        .limit(limit)
-        .all(db)
-        .await?
-        .into_iter()
-        .map(Post::try_from)
-        .collect()
+    query.order_by_desc(post::Column::Id).limit(limit)
 }
 
 /// Published, undeleted posts of a channel, or of the whole instance when `None`.

@@ -410,14 +410,14 @@ impl Drop for TestInstance {
 }
 
 /// A database of its own on the PostgreSQL server, dropped with the instance.
-struct PostgresDatabase {
+pub struct PostgresDatabase {
     admin_url: String,
     name: String,
-    url: String,
+    pub url: String,
 }
 
 impl PostgresDatabase {
-    async fn create(admin_url: &str) -> PostgresDatabase {
+    pub async fn create(admin_url: &str) -> PostgresDatabase {
         let name = format!("herald_test_{}", uuid::Uuid::now_v7().simple());
         let admin = db::connect(admin_url).await.expect("PostgreSQL answers");
         use herald::db::ConnectionTrait;
