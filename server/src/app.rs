@@ -247,7 +247,7 @@ pub async fn run_scheduler(
             return;
         }
         let data = federation.to_request_data();
-        match crate::posts::publish_due(&data, chrono::Utc::now()).await {
+        match crate::posts::publish_due(&data, db::now()).await {
             Ok(0) => {}
             Ok(published) => tracing::info!(published, "scheduled posts published"),
             Err(e) => {

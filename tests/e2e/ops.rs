@@ -307,21 +307,16 @@ async fn metrics_on_their_own_address_also_from_worker_processes() {
         .post("ceo", Some(&token), &json!({"text": "to a broken server"}))
         .await;
     let worker_metrics = format!("http://127.0.0.1:{worker_port}/metrics");
-    let text = eventually("the worker counts the failures", WAIT, || async {
+    // The counter moves first, then the database and Redis: wait for all three.
+    eventually("the worker counts the failures", WAIT, || async {
         let (status, text) = get(&herald, &worker_metrics, &[]).await;
         (status == 200
-            && sample(&text, r#"herald_deliveries_total{outcome="retrying"}"#) >= Some(1.0))
-        .then_some(text)
+            && sample(&text, r#"herald_deliveries_total{outcome="retrying"}"#) >= Some(1.0)
+            && sample(&text, r#"herald_delivery_backlog{state="retrying"}"#) >= Some(1.0)
+            && sample(&text, "herald_retry_scheduled") >= Some(1.0))
+        .then_some(())
     })
     .await;
-    assert!(
-        sample(&text, r#"herald_delivery_backlog{state="retrying"}"#) >= Some(1.0),
-        "{text}"
-    );
-    assert!(
-        sample(&text, "herald_retry_scheduled") >= Some(1.0),
-        "{text}"
-    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

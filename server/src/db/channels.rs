@@ -143,7 +143,7 @@ impl TryFrom<channel::Model> for Channel {
 
 /// Creates a channel; a taken name is [`DbError::Conflict`].
 pub async fn create_channel(db: &impl ConnectionTrait, new: NewChannel) -> DbResult<Channel> {
-    let now = Utc::now();
+    let now = super::now();
     let model = channel::ActiveModel {
         name: Set(new.name.as_str().to_string()),
         display_name: Set(new.display_name),
@@ -204,7 +204,7 @@ pub async fn update_profile(
     if let Some(v) = changes.manually_approves {
         active.manually_approves = Set(v);
     }
-    active.updated_at = Set(Utc::now());
+    active.updated_at = Set(super::now());
     active.update(db).await?.try_into()
 }
 

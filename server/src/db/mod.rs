@@ -77,6 +77,14 @@ impl From<DbErr> for DbError {
 
 pub type DbResult<T> = Result<T, DbError>;
 
+/// The time now, to the microsecond: the precision PostgreSQL keeps. A time that is both
+/// stored and sent (a post's `published`, an edit's `updated`) then reads back exactly as
+/// it was sent.
+pub fn now() -> chrono::DateTime<chrono::Utc> {
+    use chrono::SubsecRound;
+    chrono::Utc::now().trunc_subsecs(6)
+}
+
 /// The connection pool's size and waits.
 #[derive(Clone, Copy, Debug)]
 pub struct PoolOptions {

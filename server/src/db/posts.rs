@@ -172,7 +172,7 @@ impl TryFrom<post::Model> for Post {
 
 /// Stores an activity and its pending fan-out inside `txn`.
 async fn insert_broadcast(txn: &DatabaseTransaction, broadcast: Broadcast) -> DbResult<FanoutId> {
-    let now = Utc::now();
+    let now = super::now();
     let activity_id = broadcast.activity.id.to_string();
     activity::ActiveModel {
         id: Set(activity_id.clone()),
@@ -307,7 +307,7 @@ pub async fn delete_post(
 ) -> DbResult<Option<FanoutId>> {
     let txn = db.begin().await?;
     let result = post::Entity::update_many()
-        .col_expr(post::Column::DeletedAt, Expr::value(Utc::now()))
+        .col_expr(post::Column::DeletedAt, Expr::value(super::now()))
         .col_expr(
             post::Column::PinnedAt,
             Expr::value(Option::<DateTime<Utc>>::None),
@@ -346,7 +346,7 @@ pub async fn set_pinned(
         .filter(post::Column::PublishedAt.is_not_null());
     update = if pinned {
         update
-            .col_expr(post::Column::PinnedAt, Expr::value(Utc::now()))
+            .col_expr(post::Column::PinnedAt, Expr::value(super::now()))
             .filter(post::Column::PinnedAt.is_null())
     } else {
         update

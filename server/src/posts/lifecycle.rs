@@ -85,7 +85,7 @@ pub async fn create(
     channel: &Channel,
     input: PostInput,
 ) -> Result<Published, PostError> {
-    let now = Utc::now();
+    let now = db::now();
     let input = input.validate(data.config.posts.max_chars, now)?;
     let media = load_media(data, channel, &input.media).await?;
     if media.iter().any(|m| m.post_id.is_some()) {
@@ -129,7 +129,7 @@ pub async fn preview(
     channel: &Channel,
     input: PostInput,
 ) -> Result<Preview, PostError> {
-    let now = Utc::now();
+    let now = db::now();
     let input = input.validate(data.config.posts.max_chars, now)?;
     let media = load_media(data, channel, &input.media).await?;
     let new = NewPost {
@@ -171,7 +171,7 @@ pub async fn edit(
     input: PostInput,
 ) -> Result<Published, PostError> {
     let post = live_post(data, channel, id).await?;
-    let now = Utc::now();
+    let now = db::now();
     let mut input = input.validate(data.config.posts.max_chars, now)?;
     if post.published_at.is_some() {
         // A published post keeps its time.
@@ -255,7 +255,7 @@ pub async fn delete(
     let post = live_post(data, channel, id).await?;
     let delete = if post.published_at.is_some() {
         let (activity_id, activity) =
-            lifecycle::build_delete(&data.urls, channel, &post, Utc::now());
+            lifecycle::build_delete(&data.urls, channel, &post, db::now());
         let mut extra = mention_inboxes(data, &post.mentions).await;
         add_reach(data, post.id, &mut extra).await?;
         Some(broadcast(

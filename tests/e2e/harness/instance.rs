@@ -23,7 +23,21 @@ pub enum Backend {
     Postgres,
 }
 
+/// The environment variable that runs every test instance that does not choose its
+/// backend on PostgreSQL (`postgres`), instead of SQLite: CI runs the suite both ways.
+pub const BACKEND_VAR: &str = "HERALD_TEST_BACKEND";
+
 impl Backend {
+    /// The backend of instances that do not choose one: SQLite, or PostgreSQL when
+    /// `HERALD_TEST_BACKEND=postgres`.
+    pub fn from_env() -> Backend {
+        match std::env::var(BACKEND_VAR).as_deref() {
+            Ok("postgres") => Backend::Postgres,
+            Ok("sqlite") | Ok("") | Err(_) => Backend::Sqlite,
+            Ok(other) => panic!("{BACKEND_VAR}={other}: expected sqlite or postgres"),
+        }
+    }
+
     /// The PostgreSQL server to test against. In CI (`CI` set) it must be configured; a
     /// developer without PostgreSQL gets the SQLite runs only.
     pub fn postgres_url() -> Option<String> {
@@ -70,7 +84,7 @@ pub struct Options {
 impl Default for Options {
     fn default() -> Self {
         Options {
-            backend: Backend::Sqlite,
+            backend: Backend::from_env(),
             debug: true,
             workers: true,
             max_attempts: 12,
