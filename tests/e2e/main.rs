@@ -12,6 +12,7 @@ mod api_errors;
 mod browser;
 mod crash;
 mod delivery_outcomes;
+mod deploy_files;
 mod documents;
 mod federation_flow;
 mod feeds;
