@@ -320,6 +320,18 @@ async fn instance_keys(db: &db::DatabaseConnection) -> Result<InstanceKeys, Star
     })
 }
 
+/// The instance actor's public key as stored, `None` before the first start.
+pub async fn stored_instance_public_key(
+    db: &db::DatabaseConnection,
+) -> Result<Option<String>, String> {
+    let private = db::get_setting(db, INSTANCE_PRIVATE_KEY)
+        .await
+        .map_err(|e| crate::error_chain(&e))?;
+    private
+        .map(|pem| public_of(&pem).map_err(|e| e.to_string()))
+        .transpose()
+}
+
 /// The public key PEM of a private key PEM.
 fn public_of(private_pem: &str) -> Result<String, openssl::error::ErrorStack> {
     let key = openssl::pkey::PKey::private_key_from_pem(private_pem.as_bytes())?;

@@ -15,6 +15,7 @@ pub mod config;
 pub mod content;
 pub mod db;
 pub mod delivery;
+pub mod doctor;
 pub mod federation;
 pub mod http;
 pub mod limits;

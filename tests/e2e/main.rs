@@ -13,6 +13,7 @@ mod browser;
 mod crash;
 mod delivery_outcomes;
 mod deploy_files;
+mod doctor;
 mod documents;
 mod federation_flow;
 mod feeds;

@@ -4,6 +4,7 @@
 mod bench;
 mod channel;
 mod deliveries;
+mod doctor;
 mod migrate;
 mod moderation;
 mod serve;
@@ -58,6 +59,12 @@ enum Command {
     Domains(moderation::DomainsCommand),
     /// List the reports (`Flag`s) other servers sent, newest first.
     Reports(moderation::ReportsArgs),
+    /// Check this installation: configuration, database, Redis, clocks, disks, and that
+    /// the public address reaches this Herald through the proxy.
+    ///
+    /// Prints one line per check (ok, warn, FAIL or skip, with why) and exits non-zero
+    /// when any check fails. Starts and changes nothing; safe while Herald runs.
+    Doctor,
     /// Benchmarks of the delivery engine; each prints its figures, the last line JSON.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -107,7 +114,11 @@ async fn run(cli: Cli) -> Result<(), CliError> {
     if let Command::Bench(command) = cli.command {
         return bench::run(command).await;
     }
-    let config = Config::load(cli.config.as_deref())?;
+    let config = match Config::load(cli.config.as_deref()) {
+        Ok(config) => config,
+        Err(e) if matches!(cli.command, Command::Doctor) => return Err(doctor::config_failed(&e)),
+        Err(e) => return Err(e.into()),
+    };
     init_logging(&config);
     match cli.command {
         Command::Serve(args) => serve::serve(config, args).await,
@@ -118,6 +129,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Deliveries(command) => deliveries::run(config, command).await,
         Command::Domains(command) => moderation::domains(config, command).await,
         Command::Reports(args) => moderation::reports(config, args).await,
+        Command::Doctor => doctor::doctor(config).await,
         Command::Bench(_) => Ok(()),
     }
 }

@@ -157,6 +157,27 @@ pub async fn migrate(db: &DatabaseConnection) -> DbResult<()> {
     Ok(())
 }
 
+/// How many migrations this database lacks (`herald migrate` applies them).
+pub async fn pending_migrations(db: &DatabaseConnection) -> DbResult<usize> {
+    Ok(Migrator::get_pending_migrations(db).await?.len())
+}
+
+/// The database server's clock, or `None` for SQLite (which runs in this process).
+pub async fn server_time(
+    db: &DatabaseConnection,
+) -> DbResult<Option<chrono::DateTime<chrono::Utc>>> {
+    if db.get_database_backend() != sea_orm::DatabaseBackend::Postgres {
+        return Ok(None);
+    }
+    let row = db
+        .query_one(sea_orm::Statement::from_string(
+            sea_orm::DatabaseBackend::Postgres,
+            "SELECT now() AS now",
+        ))
+        .await?;
+    Ok(row.and_then(|row| row.try_get::<chrono::DateTime<chrono::Utc>>("", "now").ok()))
+}
+
 /// Checks the database answers (for readiness and start-up checks).
 pub async fn ping(db: &DatabaseConnection) -> DbResult<()> {
     db.ping().await?;

@@ -142,6 +142,16 @@ impl Queue {
         Ok((count, Duration::from_millis(left)))
     }
 
+    /// The Redis server's clock (`TIME`), for `herald doctor`'s clock check.
+    pub async fn server_time(&self) -> Result<chrono::DateTime<chrono::Utc>, QueueError> {
+        let mut conn = self.conn.clone();
+        let (secs, micros): (i64, i64) = redis::cmd("TIME").query_async(&mut conn).await?;
+        Ok(
+            chrono::DateTime::from_timestamp(secs, 0).unwrap_or_default()
+                + chrono::Duration::microseconds(micros),
+        )
+    }
+
     pub async fn ping(&self) -> Result<(), QueueError> {
         let mut conn = self.conn.clone();
         let _: String = redis::cmd("PING").query_async(&mut conn).await?;

@@ -243,8 +243,14 @@ impl TestInstance {
 
     /// Runs `herald ARGS` to completion; returns (exit code, stdout, stderr).
     pub fn run_herald(&self, args: &[&str]) -> (i32, String, String) {
+        self.run_herald_with(args, &[])
+    }
+
+    /// Runs `herald ARGS` to completion with `extra` variables; returns (exit code,
+    /// stdout, stderr).
+    pub fn run_herald_with(&self, args: &[&str], extra: &[(&str, &str)]) -> (i32, String, String) {
         let output = self
-            .herald_command(args, &[])
+            .herald_command(args, extra)
             .output()
             .expect("herald-e2e runs");
         (
