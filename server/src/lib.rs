@@ -23,6 +23,7 @@ pub mod media;
 pub mod metrics;
 pub mod moderation;
 pub mod ops;
+pub mod portable;
 pub mod posts;
 pub mod state;
 pub mod web;

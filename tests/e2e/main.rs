@@ -28,6 +28,7 @@ mod migrations;
 mod moderation;
 mod ops;
 mod pages;
+mod portability;
 mod post_lifecycle;
 mod processes;
 mod production_mode;

@@ -1,10 +1,13 @@
 //! The `herald` command: a file per subcommand, each thin, calling the modules it needs.
 //! Errors go to stderr with their causes and a non-zero exit status; results to stdout.
 
+mod backup;
 mod bench;
 mod channel;
 mod deliveries;
 mod doctor;
+mod export;
+mod import;
 mod migrate;
 mod moderation;
 mod serve;
@@ -59,6 +62,35 @@ enum Command {
     Domains(moderation::DomainsCommand),
     /// List the reports (`Flag`s) other servers sent, newest first.
     Reports(moderation::ReportsArgs),
+    /// Back up the whole instance while it runs: database, media and token secret.
+    ///
+    /// Writes into DIR, which must be new or empty: the database (SQLite: a consistent
+    /// snapshot `herald.db`, taken with VACUUM INTO, safe while Herald serves; PostgreSQL:
+    /// `herald.pgdump`, made by running `pg_dump`, which must be installed, else the command
+    /// prints what to run), a copy of the media directory in `media/`, the API token secret
+    /// `jwt.secret`, and MANIFEST.txt with what was written and how to restore it.
+    /// The backup holds every channel's private key: keep it private.
+    Backup(backup::BackupArgs),
+    /// Write one channel to an archive FILE, to move it to another Herald.
+    ///
+    /// The archive holds the channel's profile, its signing key pair, every post
+    /// (published, scheduled and deleted), its media files and its followers. It holds the
+    /// channel's PRIVATE KEY, so whoever has the file can post as the channel: keep it
+    /// secret (it is created readable by you only). API tokens, the delivery queue and
+    /// what other servers sent (replies, reports) are not exported. Bring it up elsewhere
+    /// with `herald import`.
+    Export(export::ExportArgs),
+    /// Create a channel from an archive made by `herald export`.
+    ///
+    /// On a Herald with the archive's domain (a new server for the same domain, or this
+    /// one after the channel was deleted) every id is kept: followers' servers see the same
+    /// actor and posts, and the followers are restored. On another domain, or under
+    /// another --name, the channel starts afresh with new addresses but the same key,
+    /// profile, posts and media, and without followers: they follow the old actor, and
+    /// only a Move from it (not sent by import) could bring them over. Import sends
+    /// nothing to anyone. A channel of that name must not exist; if anything fails,
+    /// nothing is imported.
+    Import(import::ImportArgs),
     /// Check this installation: configuration, database, Redis, clocks, disks, and that
     /// the public address reaches this Herald through the proxy.
     ///
@@ -79,6 +111,8 @@ pub enum CliError {
     Message(String),
     #[error(transparent)]
     Start(#[from] crate::app::StartError),
+    #[error(transparent)]
+    Portable(#[from] crate::portable::PortableError),
 }
 
 impl CliError {
@@ -129,6 +163,9 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Deliveries(command) => deliveries::run(config, command).await,
         Command::Domains(command) => moderation::domains(config, command).await,
         Command::Reports(args) => moderation::reports(config, args).await,
+        Command::Backup(args) => backup::backup(config, args).await,
+        Command::Export(args) => export::export(config, args).await,
+        Command::Import(args) => import::import(config, args).await,
         Command::Doctor => doctor::doctor(config).await,
         Command::Bench(_) => Ok(()),
     }

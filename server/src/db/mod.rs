@@ -9,6 +9,7 @@
 
 mod activities;
 mod actors;
+mod backup;
 mod channels;
 mod deliveries;
 mod entities;
@@ -20,12 +21,14 @@ mod media;
 mod moderation;
 mod plans;
 mod policy;
+mod portable;
 mod posts;
 mod settings;
 mod tokens;
 
 pub use activities::*;
 pub use actors::*;
+pub use backup::*;
 pub use channels::*;
 pub use deliveries::*;
 pub use followers::*;
@@ -36,6 +39,7 @@ pub use media::*;
 pub use moderation::*;
 pub use plans::{hot_query_plans, QueryPlan};
 pub use policy::{Audience, InteractionPolicy, ProfileField, Visibility};
+pub use portable::*;
 pub use posts::*;
 pub use settings::*;
 pub use tokens::*;
