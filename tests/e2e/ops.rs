@@ -243,6 +243,8 @@ async fn requests_carry_an_id_into_the_logs_and_the_answer() {
         let response = reqwest::Client::new()
             .get(&url)
             .header("X-Request-Id", "trace-me-7")
+            .header("User-Agent", "ReaderBrowser/9.9")
+            .header("X-Forwarded-For", "198.51.100.23")
             .send()
             .await
             .ok()?;
@@ -265,6 +267,11 @@ async fn requests_carry_an_id_into_the_logs_and_the_answer() {
     let line: Value = serde_json::from_str(line).unwrap();
     assert_eq!(line["span"]["id"], "trace-me-7", "{line}");
     assert_eq!(line["fields"]["route"], "/healthz");
+    // Nothing of the reader: not its address, not its user agent.
+    assert!(
+        !log.contains("198.51.100.23") && !log.contains("ReaderBrowser"),
+        "{log}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
