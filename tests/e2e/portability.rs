@@ -228,10 +228,18 @@ async fn an_import_on_the_same_domain_keeps_every_id() {
     let file = export(h, dir.path());
     let received = p.remote.received().len();
 
-    let (code, _, err) = h.run_herald(&["channel", "delete", "ceo"]);
+    let uploaded = media_files(h);
+    assert!(!uploaded.is_empty());
+    let (code, out, err) = h.run_herald(&["channel", "delete", "ceo"]);
     assert_eq!(code, 0, "{err}");
     let (status, _) = h.get_activity_json(&h.url("/channels/ceo")).await;
     assert_ne!(status, 200, "the channel is gone");
+    // Its uploads went with it.
+    assert!(
+        out.contains(&format!("{} media file(s)", uploaded.len())),
+        "{out}"
+    );
+    assert_eq!(media_files(h), Vec::<String>::new());
 
     let (code, out, err) = h.run_herald(&["import", file.to_str().unwrap()]);
     assert_eq!(code, 0, "{err}");

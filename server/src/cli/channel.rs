@@ -95,10 +95,34 @@ pub async fn run(config: Config, command: ChannelCommand) -> Result<(), CliError
         }
         ChannelCommand::Delete { name } => {
             let channel = find(&db, &name).await?;
+            let files = db::media_files_of_channel(&db, channel.id)
+                .await
+                .map_err(|e| CliError::msg(crate::error_chain(&e)))?;
             db::delete_channel(&db, channel.id)
                 .await
                 .map_err(|e| CliError::msg(crate::error_chain(&e)))?;
-            println!("deleted {}", handle(&channel.name));
+            // Its uploads go with it, once the rows are gone (a file left behind by a
+            // failure here is harmless: nothing refers to it).
+            let media_dir = &config.posts.media_dir;
+            let mut kept = 0;
+            for file in &files {
+                match std::fs::remove_file(media_dir.join(file)) {
+                    Ok(()) => {}
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(e) => {
+                        kept += 1;
+                        eprintln!(
+                            "warning: cannot remove {}: {e}",
+                            media_dir.join(file).display()
+                        );
+                    }
+                }
+            }
+            println!(
+                "deleted {} and {} media file(s)",
+                handle(&channel.name),
+                files.len() - kept
+            );
         }
     }
     Ok(())

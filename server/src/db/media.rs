@@ -3,7 +3,8 @@
 use super::{entities::media, ChannelId, DbError, DbResult, PostId};
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
 };
 use uuid::Uuid;
 
@@ -170,4 +171,19 @@ pub(super) async fn attach_media(
         }
     }
     Ok(())
+}
+
+/// The file names of every medium `channel` uploaded (to remove the files once the
+/// channel is deleted).
+pub async fn media_files_of_channel(
+    db: &impl ConnectionTrait,
+    channel: ChannelId,
+) -> DbResult<Vec<String>> {
+    Ok(media::Entity::find()
+        .select_only()
+        .column(media::Column::FileName)
+        .filter(media::Column::ChannelId.eq(channel.0))
+        .into_tuple::<String>()
+        .all(db)
+        .await?)
 }
