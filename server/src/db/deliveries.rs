@@ -572,26 +572,40 @@ pub(super) fn stale_pending_deliveries_query(
     older_than: DateTime<Utc>,
     limit: u64,
 ) -> Select<delivery::Entity> {
-    delivery::Entity::find()
-        .select_only()
-        .column(delivery::Column::Id)
-        .column(delivery::Column::Attempts)
-        .filter(delivery::Column::State.eq(DELIVERY_PENDING))
-        .filter(delivery::Column::UpdatedAt.lt(older_than))
-        .order_by_asc(delivery::Column::Id)
-        .limit(limit)
+    ids_in_state_before(
+        DELIVERY_PENDING,
+        delivery::Column::UpdatedAt,
+        older_than,
+        limit,
+    )
 }
 
 pub(super) fn overdue_retries_query(
     due_before: DateTime<Utc>,
     limit: u64,
 ) -> Select<delivery::Entity> {
+    ids_in_state_before(
+        DELIVERY_RETRYING,
+        delivery::Column::NextAttemptAt,
+        due_before,
+        limit,
+    )
+}
+
+/// Ids and attempts of deliveries in `state` whose `time` is before `before`, oldest id
+/// first.
+fn ids_in_state_before(
+    state: &str,
+    time: delivery::Column,
+    before: DateTime<Utc>,
+    limit: u64,
+) -> Select<delivery::Entity> {
     delivery::Entity::find()
         .select_only()
         .column(delivery::Column::Id)
         .column(delivery::Column::Attempts)
-        .filter(delivery::Column::State.eq(DELIVERY_RETRYING))
-        .filter(delivery::Column::NextAttemptAt.lt(due_before))
+        .filter(delivery::Column::State.eq(state))
+        .filter(time.lt(before))
         .order_by_asc(delivery::Column::Id)
         .limit(limit)
 }
