@@ -723,8 +723,25 @@ impl FakeRemote {
         body: &str,
         tamper: Tamper,
     ) -> (u16, Value) {
-        self.post_request(user, inbox, body, tamper, Forgery::default())
+        self.post_request(user, inbox, body, tamper, Forgery::default(), None)
             .await
+    }
+
+    /// Sends `activity` from `user` to `inbox`, signed for `inbox`'s host, over a
+    /// connection to `connect` instead: one of several web processes that answer as the
+    /// same instance, as behind a load balancer. Returns the status.
+    pub async fn send_via(
+        &self,
+        user: &LocalUser,
+        activity: &Value,
+        inbox: &Url,
+        connect: std::net::SocketAddr,
+    ) -> u16 {
+        let body = activity.to_string();
+        let forgery = Forgery::default();
+        self.post_request(user, inbox, &body, Tamper::Nothing, forgery, Some(connect))
+            .await
+            .0
     }
 
     /// POSTs `body` as `user`, forged as `forgery` says.
@@ -735,10 +752,12 @@ impl FakeRemote {
         body: &str,
         forgery: Forgery<'_>,
     ) -> (u16, Value) {
-        self.post_request(user, inbox, body, Tamper::Nothing, forgery)
+        self.post_request(user, inbox, body, Tamper::Nothing, forgery, None)
             .await
     }
 
+    /// `connect`: the address to send to instead of `inbox`'s host (which the request
+    /// still names in `Host` and signs).
     async fn post_request(
         &self,
         user: &LocalUser,
@@ -746,6 +765,7 @@ impl FakeRemote {
         body: &str,
         tamper: Tamper,
         forgery: Forgery<'_>,
+        connect: Option<std::net::SocketAddr>,
     ) -> (u16, Value) {
         use herald::delivery::signing;
         let signer = forgery.signer.unwrap_or(user);
@@ -805,11 +825,23 @@ impl FakeRemote {
             let status = response.status().as_u16();
             return (status, response.json().await.unwrap_or(Value::Null));
         }
+        let target = match connect {
+            Some(address) => {
+                let mut target = inbox.clone();
+                target.set_ip_host(address.ip()).expect("IP host");
+                target.set_port(Some(address.port())).expect("port");
+                target
+            }
+            None => inbox.clone(),
+        };
         let mut request = reqwest::Client::new()
-            .post(inbox.clone())
+            .post(target)
             .header("Date", date)
             .header("Content-Type", "application/activity+json")
             .body(forgery.sent_body.unwrap_or(body).to_string());
+        if connect.is_some() {
+            request = request.header("Host", &host);
+        }
         if tamper != Tamper::NoDigest {
             request = request.header("Digest", digest);
         }
