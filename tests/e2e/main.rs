@@ -33,3 +33,4 @@ mod post_lifecycle;
 mod processes;
 mod production_mode;
 mod query_plans;
+mod startup;

@@ -155,9 +155,33 @@ fn sqlite_file(url: &str) -> Option<String> {
     (!path.is_empty() && path != ":memory:").then(|| path.to_string())
 }
 
-/// Applies every pending migration.
+/// The PostgreSQL advisory lock that lets one process migrate at a time ("herald").
+const MIGRATION_LOCK: i64 = 0x6865_7261_6c64;
+
+/// Applies every pending migration. Processes that start together take turns: the first
+/// migrates, the others then find nothing left to do. The migrations run in one
+/// transaction that first takes a lock — an advisory lock on PostgreSQL, the write lock
+/// on SQLite (a write that changes nothing) — so a failed migration also leaves the
+/// schema as it was.
 pub async fn migrate(db: &DatabaseConnection) -> DbResult<()> {
-    Migrator::up(db, None).await?;
+    let backend = db.get_database_backend();
+    if backend == sea_orm::DatabaseBackend::Sqlite {
+        // The migrations table, to write to; creating it is idempotent.
+        Migrator::install(db).await?;
+    }
+    let txn = db.begin().await?;
+    match backend {
+        sea_orm::DatabaseBackend::Postgres => {
+            txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({MIGRATION_LOCK})"))
+                .await?;
+        }
+        _ => {
+            txn.execute_unprepared("UPDATE seaql_migrations SET version = version WHERE 0 = 1")
+                .await?;
+        }
+    }
+    Migrator::up(&txn, None).await?;
+    txn.commit().await?;
     Ok(())
 }
 
