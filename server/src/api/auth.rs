@@ -226,22 +226,36 @@ fn load_or_generate_secret(path: &Path) -> io::Result<String> {
     let mut bytes = [0u8; GENERATED_SECRET_BYTES];
     openssl::rand::rand_bytes(&mut bytes).map_err(io::Error::other)?;
     let secret: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    // create_new: if another process wrote the file meanwhile, use its secret.
+    // Written whole to a file of its own, then linked into place: another process that
+    // starts at the same moment sees either no file or the whole secret, never a part
+    // of it; and if it linked its secret first, that one is used.
+    let partial = path.with_extension(format!("{}.part", &secret[..16]));
     let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
+    options.write(true).create(true).truncate(true);
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
-    match options.open(path) {
-        Ok(mut file) => {
-            use std::io::Write;
-            file.write_all(secret.as_bytes())?;
-            Ok(secret)
-        }
+    {
+        use std::io::Write;
+        let mut file = options.open(&partial)?;
+        file.write_all(secret.as_bytes())?;
+        file.sync_all()?;
+    }
+    let linked = std::fs::hard_link(&partial, path);
+    let _ = std::fs::remove_file(&partial);
+    match linked {
+        Ok(()) => Ok(secret),
         Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
-            Ok(std::fs::read_to_string(path)?.trim().to_string())
+            let theirs = std::fs::read_to_string(path)?.trim().to_string();
+            if theirs.is_empty() {
+                return Err(io::Error::other(format!(
+                    "{} is empty: delete it to have a new secret generated (tokens issued so far stop working)",
+                    path.display()
+                )));
+            }
+            Ok(theirs)
         }
         Err(e) => Err(e),
     }
@@ -272,5 +286,24 @@ mod tests {
             let mode = std::fs::metadata(&path).unwrap().permissions().mode();
             assert_eq!(mode & 0o777, 0o600);
         }
+    }
+
+    #[test]
+    fn processes_starting_together_agree_on_one_secret() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("jwt.secret");
+        let secrets: Vec<String> = std::thread::scope(|scope| {
+            let threads: Vec<_> = (0..8)
+                .map(|_| scope.spawn(|| load_or_generate_secret(&path).unwrap()))
+                .collect();
+            threads.into_iter().map(|t| t.join().unwrap()).collect()
+        });
+        assert!(secrets.iter().all(|s| s == &secrets[0] && !s.is_empty()));
+        // Nothing left behind but the secret.
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+        // An empty file (a crash mid-write by an older version) is named, not used.
+        std::fs::write(&path, "").unwrap();
+        let err = load_or_generate_secret(&path).unwrap_err();
+        assert!(err.to_string().contains("is empty"), "{err}");
     }
 }

@@ -518,90 +518,95 @@ impl Worker {
         };
         self.0.metrics.delivery_latency(started.elapsed());
         let metrics = &self.0.metrics;
-        let _entered = span.enter();
-        let answered = matches!(
-            outcome,
-            Outcome::Delivered(_)
-                | Outcome::Gone
-                | Outcome::Rejected {
-                    status: Some(_),
-                    ..
+        // Everything logged from here on is about this delivery (a span entered and held
+        // across awaits would lend its fields to other tasks' lines).
+        async {
+            let answered = matches!(
+                outcome,
+                Outcome::Delivered(_)
+                    | Outcome::Gone
+                    | Outcome::Rejected {
+                        status: Some(_),
+                        ..
+                    }
+            );
+            if answered {
+                self.0.health.success(db, &self.0.queue, authority).await?;
+            }
+            match outcome {
+                Outcome::Delivered(status) => {
+                    tracing::debug!(status, "delivered");
+                    metrics.delivery(DeliveryOutcome::Delivered);
+                    self.0.delivered.record(id, status).await
                 }
-        );
-        if answered {
-            self.0.health.success(db, &self.0.queue, authority).await?;
-        }
-        match outcome {
-            Outcome::Delivered(status) => {
-                tracing::debug!(status, "delivered");
-                metrics.delivery(DeliveryOutcome::Delivered);
-                self.0.delivered.record(id, status).await
-            }
-            Outcome::Gone => {
-                let removed =
-                    db::remove_followers_with_inbox(db, prepared.channel_id, &delivery.inbox)
-                        .await?;
-                tracing::info!(removed, "inbox is gone (410)");
-                metrics.delivery(DeliveryOutcome::Gone);
-                self.record(
-                    id,
-                    DELIVERY_FAILED,
-                    attempt,
-                    Some(410),
-                    Some("410 Gone".into()),
-                    None,
-                )
-                .await
-            }
-            Outcome::Rejected { status, reason } => {
-                tracing::info!(%reason, "delivery rejected");
-                metrics.delivery(DeliveryOutcome::Rejected);
-                self.record(id, DELIVERY_FAILED, attempt, status, Some(reason), None)
+                Outcome::Gone => {
+                    let removed =
+                        db::remove_followers_with_inbox(db, prepared.channel_id, &delivery.inbox)
+                            .await?;
+                    tracing::info!(removed, "inbox is gone (410)");
+                    metrics.delivery(DeliveryOutcome::Gone);
+                    self.record(
+                        id,
+                        DELIVERY_FAILED,
+                        attempt,
+                        Some(410),
+                        Some("410 Gone".into()),
+                        None,
+                    )
                     .await
-            }
-            Outcome::Retry {
-                status,
-                reason,
-                after,
-            } => {
-                let now = self.now();
-                let server = self.0.health.failure(db, authority, &reason, now).await?;
-                if server.unreachable {
-                    tracing::info!(%reason, "server unreachable: delivery parked");
-                    metrics.delivery(DeliveryOutcome::Parked);
-                    return self
-                        .record(id, DELIVERY_PARKED, attempt, status, Some(reason), None)
-                        .await;
                 }
-                if attempt >= self.0.settings.max_attempts {
-                    tracing::info!(%reason, "giving up after the last attempt");
-                    metrics.delivery(DeliveryOutcome::Dead);
-                    let reason = format!("gave up after {attempt} attempts; last: {reason}");
-                    return self
-                        .record(id, DELIVERY_FAILED, attempt, status, Some(reason), None)
-                        .await;
+                Outcome::Rejected { status, reason } => {
+                    tracing::info!(%reason, "delivery rejected");
+                    metrics.delivery(DeliveryOutcome::Rejected);
+                    self.record(id, DELIVERY_FAILED, attempt, status, Some(reason), None)
+                        .await
                 }
-                let wait =
-                    after.unwrap_or_else(|| outcome::backoff(attempt, &mut rand::thread_rng()));
-                let due = now + chrono::Duration::from_std(wait).unwrap_or_default();
-                tracing::debug!(%reason, wait_secs = wait.as_secs(), "delivery will be retried");
-                metrics.delivery(DeliveryOutcome::Retrying);
-                self.record(
-                    id,
-                    DELIVERY_RETRYING,
-                    attempt,
+                Outcome::Retry {
                     status,
-                    Some(reason),
-                    Some(due),
-                )
-                .await?;
-                self.0
-                    .queue
-                    .schedule_retry(id, attempt, due.timestamp_millis())
+                    reason,
+                    after,
+                } => {
+                    let now = self.now();
+                    let server = self.0.health.failure(db, authority, &reason, now).await?;
+                    if server.unreachable {
+                        tracing::info!(%reason, "server unreachable: delivery parked");
+                        metrics.delivery(DeliveryOutcome::Parked);
+                        return self
+                            .record(id, DELIVERY_PARKED, attempt, status, Some(reason), None)
+                            .await;
+                    }
+                    if attempt >= self.0.settings.max_attempts {
+                        tracing::info!(%reason, "giving up after the last attempt");
+                        metrics.delivery(DeliveryOutcome::Dead);
+                        let reason = format!("gave up after {attempt} attempts; last: {reason}");
+                        return self
+                            .record(id, DELIVERY_FAILED, attempt, status, Some(reason), None)
+                            .await;
+                    }
+                    let wait =
+                        after.unwrap_or_else(|| outcome::backoff(attempt, &mut rand::thread_rng()));
+                    let due = now + chrono::Duration::from_std(wait).unwrap_or_default();
+                    tracing::debug!(%reason, wait_secs = wait.as_secs(), "delivery will be retried");
+                    metrics.delivery(DeliveryOutcome::Retrying);
+                    self.record(
+                        id,
+                        DELIVERY_RETRYING,
+                        attempt,
+                        status,
+                        Some(reason),
+                        Some(due),
+                    )
                     .await?;
-                Ok(())
+                    self.0
+                        .queue
+                        .schedule_retry(id, attempt, due.timestamp_millis())
+                        .await?;
+                    Ok(())
+                }
             }
         }
+        .instrument(span)
+        .await
     }
 
     async fn record(
