@@ -71,7 +71,8 @@ pub struct Config {
 /// The database connection pool (`[database]`).
 #[derive(Clone, Copy, Debug)]
 pub struct DatabaseConfig {
-    pub max_connections: u32,
+    /// `None`: automatic (see `db::PoolOptions`).
+    pub max_connections: Option<u32>,
     pub min_connections: u32,
     pub connect_timeout: Duration,
     pub acquire_timeout: Duration,

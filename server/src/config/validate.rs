@@ -173,9 +173,10 @@ pub(super) fn validate(raw: RawConfig, problems: &mut Vec<Problem>) -> Option<Co
         3600,
         problems,
     );
-    let max_connections = positive(
+    let max_connections = in_range(
         "database.max_connections",
         raw.database.max_connections,
+        0,
         10_000,
         problems,
     );
@@ -183,7 +184,10 @@ pub(super) fn validate(raw: RawConfig, problems: &mut Vec<Problem>) -> Option<Co
         "database.min_connections",
         raw.database.min_connections,
         0,
-        max_connections.unwrap_or(10_000),
+        match max_connections {
+            Some(max) if max > 0 => max,
+            _ => 10_000,
+        },
         problems,
     );
     let connect_timeout = positive(
@@ -292,7 +296,7 @@ pub(super) fn validate(raw: RawConfig, problems: &mut Vec<Problem>) -> Option<Co
         log_json,
         shutdown_timeout: seconds(shutdown_timeout)?,
         database: DatabaseConfig {
-            max_connections: u32::try_from(max_connections?).ok()?,
+            max_connections: u32::try_from(max_connections?).ok().filter(|max| *max > 0),
             min_connections: u32::try_from(min_connections?).ok()?,
             connect_timeout: seconds(connect_timeout)?,
             acquire_timeout: seconds(acquire_timeout)?,

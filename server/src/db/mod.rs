@@ -92,7 +92,9 @@ pub fn now() -> chrono::DateTime<chrono::Utc> {
 /// The connection pool's size and waits.
 #[derive(Clone, Copy, Debug)]
 pub struct PoolOptions {
-    pub max_connections: u32,
+    /// `None`: 20 on PostgreSQL, 1 on SQLite (one writer at a time: more connections
+    /// would only wait on each other, each with its own page cache).
+    pub max_connections: Option<u32>,
     pub min_connections: u32,
     /// How long to wait for the server to accept a new connection.
     pub connect_timeout: Duration,
@@ -103,7 +105,7 @@ pub struct PoolOptions {
 impl Default for PoolOptions {
     fn default() -> Self {
         PoolOptions {
-            max_connections: 20,
+            max_connections: None,
             min_connections: 1,
             connect_timeout: Duration::from_secs(5),
             acquire_timeout: Duration::from_secs(10),
@@ -131,10 +133,12 @@ pub async fn connect_with(url: &str, pool: PoolOptions) -> DbResult<DatabaseConn
             }
         }
     }
+    let sqlite = url.starts_with("sqlite:");
+    let max_connections = pool.max_connections.unwrap_or(if sqlite { 1 } else { 20 });
     let mut options = ConnectOptions::new(url.to_string());
     options
-        .max_connections(pool.max_connections)
-        .min_connections(pool.min_connections)
+        .max_connections(max_connections)
+        .min_connections(pool.min_connections.min(max_connections))
         .connect_timeout(pool.connect_timeout)
         .acquire_timeout(pool.acquire_timeout)
         .sqlx_logging(false)
@@ -214,7 +218,28 @@ pub async fn ping(db: &DatabaseConnection) -> DbResult<()> {
 
 #[cfg(test)]
 mod tests {
-    use super::sqlite_file;
+    use super::{connect_with, sqlite_file, PoolOptions};
+
+    #[tokio::test]
+    async fn sqlite_gets_one_connection_unless_told_otherwise() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}/p.db?mode=rwc", dir.path().display());
+        let automatic = connect_with(&url, PoolOptions::default()).await.unwrap();
+        let pool = automatic.get_sqlite_connection_pool();
+        assert_eq!(pool.options().get_max_connections(), 1);
+        let three = PoolOptions {
+            max_connections: Some(3),
+            ..PoolOptions::default()
+        };
+        let chosen = connect_with(&url, three).await.unwrap();
+        assert_eq!(
+            chosen
+                .get_sqlite_connection_pool()
+                .options()
+                .get_max_connections(),
+            3
+        );
+    }
 
     #[test]
     fn sqlite_paths_are_found_in_urls() {
