@@ -1,7 +1,7 @@
 //! Health, readiness and metrics, as a load balancer and Prometheus see them; request
 //! ids; and the shutdown bound.
 
-use crate::harness::{eventually, instance::Options, FakeRemote, Mode, TestInstance, WAIT};
+use crate::harness::{eventually, followed, instance::Options, Followed, Mode, TestInstance, WAIT};
 use crate::processes::Killed;
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -94,21 +94,21 @@ async fn ready_while_database_and_redis_answer_and_not_after() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn metrics_count_the_machinery_and_name_no_reader() {
-    let herald = TestInstance::with(Options {
-        workers: false,
-        metrics_token: Some(METRICS_TOKEN),
-        ..Options::default()
-    })
+    let Followed {
+        herald,
+        token,
+        remote,
+    } = followed(
+        Options {
+            workers: false,
+            metrics_token: Some(METRICS_TOKEN),
+            ..Options::default()
+        },
+        true,
+        "alice",
+    )
     .await;
-    let channel = herald.create_channel("ceo").await;
-    let token = herald.token(&channel).await;
-    let remote = FakeRemote::start(true).await;
-    let alice = remote.add_user("alice");
-    let actor: url::Url = herald.url("/channels/ceo").parse().unwrap();
     let inbox: url::Url = herald.url("/channels/ceo/inbox").parse().unwrap();
-    remote
-        .send(&alice, remote.follow(&alice, &actor), &inbox)
-        .await;
     let (status, _) = herald
         .post("ceo", Some(&token), &json!({"text": "counted"}))
         .await;
@@ -277,11 +277,19 @@ async fn requests_carry_an_id_into_the_logs_and_the_answer() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn metrics_on_their_own_address_also_from_worker_processes() {
     let port = free_port();
-    let herald = TestInstance::with(Options {
-        workers: false,
-        metrics_port: Some(port),
-        ..Options::default()
-    })
+    let Followed {
+        herald,
+        token,
+        remote,
+    } = followed(
+        Options {
+            workers: false,
+            metrics_port: Some(port),
+            ..Options::default()
+        },
+        true,
+        "bob",
+    )
     .await;
     // Not on the main address once it has its own.
     let (status, _) = get(&herald, &herald.url("/metrics"), &[]).await;
@@ -294,13 +302,6 @@ async fn metrics_on_their_own_address_also_from_worker_processes() {
     .await;
     assert!(text.contains("herald_dead_letters"));
 
-    let channel = herald.create_channel("ceo").await;
-    let token = herald.token(&channel).await;
-    let remote = FakeRemote::start(true).await;
-    let bob = remote.add_user("bob");
-    let actor: url::Url = herald.url("/channels/ceo").parse().unwrap();
-    let inbox: url::Url = herald.url("/channels/ceo/inbox").parse().unwrap();
-    remote.send(&bob, remote.follow(&bob, &actor), &inbox).await;
     remote.set_mode(Mode::Fail);
     let worker_port = free_port();
     let _worker = Killed(herald.spawn_herald(
@@ -328,20 +329,19 @@ async fn metrics_on_their_own_address_also_from_worker_processes() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_worker_stops_within_the_shutdown_bound_even_with_hanging_deliveries() {
-    let herald = TestInstance::with(Options {
-        workers: false,
-        ..Options::default()
-    })
+    let Followed {
+        herald,
+        token,
+        remote,
+    } = followed(
+        Options {
+            workers: false,
+            ..Options::default()
+        },
+        true,
+        "carol",
+    )
     .await;
-    let channel = herald.create_channel("ceo").await;
-    let token = herald.token(&channel).await;
-    let remote = FakeRemote::start(true).await;
-    let carol = remote.add_user("carol");
-    let actor: url::Url = herald.url("/channels/ceo").parse().unwrap();
-    let inbox: url::Url = herald.url("/channels/ceo/inbox").parse().unwrap();
-    remote
-        .send(&carol, remote.follow(&carol, &actor), &inbox)
-        .await;
     herald.worker().drain().await.unwrap();
     remote.set_mode(Mode::Hang);
     // Deliveries may hang for a minute; the bound is one second.

@@ -3,7 +3,7 @@
 //! `herald import` move a channel, keeping every id on the same domain, and with new ids,
 //! the same key and content and no followers on another (on the suite's database).
 
-use crate::harness::{eventually, instance::Options, Backend, FakeRemote, TestInstance, WAIT};
+use crate::harness::{followed, instance::Options, Backend, FakeRemote, Followed, TestInstance};
 use herald::db;
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
@@ -29,26 +29,18 @@ struct Populated {
 }
 
 async fn populated() -> Populated {
-    let herald = TestInstance::with(Options {
-        workers: false,
-        ..Options::default()
-    })
-    .await;
-    let channel = herald.create_channel("ceo").await;
-    let token = herald.token(&channel).await;
-    let remote = FakeRemote::start(true).await;
-    let alice = remote.add_user("alice");
-    let actor: url::Url = herald.url("/channels/ceo").parse().unwrap();
-    remote
-        .send(
-            &alice,
-            remote.follow(&alice, &actor),
-            &herald.url("/channels/ceo/inbox").parse().unwrap(),
-        )
-        .await;
-    eventually("alice follows", WAIT, || async {
-        (herald.follower_count(&channel).await == 1).then_some(())
-    })
+    let Followed {
+        herald,
+        token,
+        remote,
+    } = followed(
+        Options {
+            workers: false,
+            ..Options::default()
+        },
+        true,
+        "alice",
+    )
     .await;
 
     let media = herald.upload_image(&token, "A rising chart").await;

@@ -30,3 +30,37 @@ where
 
 /// The default wait for things that happen in the background.
 pub const WAIT: Duration = Duration::from_secs(20);
+
+/// The usual start of a delivery test: an instance with channel `ceo` and a token for it,
+/// and `user` on a fake remote (with or without a shared inbox) following it. The Follow
+/// is stored; its Accept waits in the queue for the test to deliver.
+pub struct Followed {
+    pub herald: TestInstance,
+    pub token: String,
+    pub remote: FakeRemote,
+}
+
+pub async fn followed(options: instance::Options, shared_inbox: bool, user: &str) -> Followed {
+    let herald = TestInstance::with(options).await;
+    let channel = herald.create_channel("ceo").await;
+    let token = herald.token(&channel).await;
+    let remote = FakeRemote::start(shared_inbox).await;
+    let user = remote.add_user(user);
+    let actor: url::Url = herald.url("/channels/ceo").parse().expect("actor URL");
+    let inbox: url::Url = herald
+        .url("/channels/ceo/inbox")
+        .parse()
+        .expect("inbox URL");
+    remote
+        .send(&user, remote.follow(&user, &actor), &inbox)
+        .await;
+    eventually("the follow is stored", WAIT, || async {
+        (herald.follower_count(&channel).await == 1).then_some(())
+    })
+    .await;
+    Followed {
+        herald,
+        token,
+        remote,
+    }
+}
