@@ -156,6 +156,8 @@ impl Herald {
         workers: bool,
         mut shutdown: watch::Receiver<bool>,
     ) -> Result<(), ServeError> {
+        // First: an address in use for the metrics is reported before anything starts.
+        let metrics_server = self.start_metrics_server()?;
         let federation = self.federation.clone();
         let keys = actix_web::web::Data::new(self.token_keys.clone());
         let metrics = self.state.metrics.clone();
@@ -182,7 +184,6 @@ impl Herald {
         .run();
         let handle = server.handle();
         let server_task = tokio::spawn(server);
-        let metrics_server = self.start_metrics_server()?;
 
         let worker_task = if workers {
             let worker = self.worker().map_err(ServeError::Worker)?;
