@@ -240,7 +240,10 @@ pub async fn fanout(args: FanoutArgs) -> Result<(), BenchError> {
     peak_rss = peak_rss.max(peak_rss_mb(worker_pid).unwrap_or(0.0));
     let worker_cpu = cpu_seconds(worker_pid).unwrap_or(0.0);
     let sink_cpu = cpu_seconds(sink.0.id()).unwrap_or(0.0);
+    // Reaped before this process stops its Herald, which then is the private Redis's
+    // last user and stops it.
     let _ = worker.0.kill();
+    let _ = worker.0.wait();
     let _ = stop.send(true);
     let _ = server.await;
 
