@@ -80,7 +80,7 @@ pub async fn run(config: &Config) -> Vec<Check> {
 }
 
 fn check_config(config: &Config) -> Check {
-    let database = if config.database_url.expose().starts_with("sqlite") {
+    let database = if db::is_sqlite(config.database_url.expose()) {
         "SQLite"
     } else {
         "PostgreSQL"

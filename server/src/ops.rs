@@ -78,18 +78,10 @@ const FORWARDING_HEADERS: [&str; 4] = ["forwarded", "x-forwarded-for", "x-real-i
 /// Whether `request` may read the metrics on the main address.
 fn may_read_metrics(request: &HttpRequest, data: &HeraldState) -> bool {
     if let Some(token) = &data.config.metrics.token {
-        let offered = request
-            .headers()
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "));
-        if let Some(offered) = offered {
+        if let Some(offered) = crate::http::bearer_token(request) {
             // Compared as digests, in constant time.
             use sha2::{Digest, Sha256};
-            let (a, b) = (
-                Sha256::digest(offered.trim()),
-                Sha256::digest(token.expose()),
-            );
+            let (a, b) = (Sha256::digest(offered), Sha256::digest(token.expose()));
             return openssl::memcmp::eq(&a, &b);
         }
     }

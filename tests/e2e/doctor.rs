@@ -47,10 +47,7 @@ async fn each_fault_is_named_by_its_check() {
     let herald = TestInstance::start().await;
     let other = TestInstance::start().await;
     // Redis on a closed port; the public domain served by another Herald.
-    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let closed_port = closed.local_addr().unwrap().port();
-    drop(closed);
-    let redis_url = format!("redis://127.0.0.1:{closed_port}");
+    let redis_url = format!("redis://127.0.0.1:{}", crate::harness::free_port());
     let (code, stdout, stderr) = herald.run_herald_with(
         &["doctor"],
         &[

@@ -1,21 +1,14 @@
 //! Health, readiness and metrics, as a load balancer and Prometheus see them; request
 //! ids; and the shutdown bound.
 
-use crate::harness::{eventually, followed, instance::Options, Followed, Mode, TestInstance, WAIT};
+use crate::harness::{
+    eventually, followed, free_port, instance::Options, Followed, Mode, TestInstance, WAIT,
+};
 use crate::processes::Killed;
 use serde_json::{json, Value};
 use std::time::Duration;
 
 const METRICS_TOKEN: &str = "a-scraper-token-of-some-length";
-
-/// A port nobody listens on right now.
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 /// Kills a process by id when dropped (a test that panics leaves no server behind).
 struct KillOnDrop(u32);

@@ -6,11 +6,7 @@ use crate::harness::{
     eventually, instance::Options, Backend, FakeRemote, Mode, TestInstance, WAIT,
 };
 use serde_json::{json, Value};
-use std::{
-    net::{SocketAddr, TcpListener},
-    process::Child,
-    time::Duration,
-};
+use std::{net::SocketAddr, process::Child, time::Duration};
 
 /// A child process killed (SIGKILL) when dropped, even if the test panics.
 pub struct Killed(pub Child);
@@ -152,10 +148,7 @@ struct WebProcess {
 
 impl WebProcess {
     fn spawn(herald: &TestInstance) -> WebProcess {
-        let address = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap();
+        let address = SocketAddr::from(([127, 0, 0, 1], crate::harness::free_port()));
         let listen = address.to_string();
         let process = Killed(herald.spawn_herald(
             &["serve", "--no-workers"],

@@ -2,7 +2,9 @@
 //! compose file starts them): one migrates while the others wait, one private Redis is
 //! started and shared, and it stops only when the last process using it stops.
 
-use crate::harness::{eventually, instance::PostgresDatabase, Backend, WAIT};
+use crate::harness::{
+    eventually, free_port, herald_binary, instance::PostgresDatabase, Backend, WAIT,
+};
 use crate::processes::Killed;
 use std::{path::Path, process::Command, time::Duration};
 
@@ -24,12 +26,7 @@ async fn fresh_database(dir: &Path) -> (String, Option<PostgresDatabase>) {
 
 /// `herald ARGS` with only these settings (and a private Redis under `dir`).
 fn herald(dir: &Path, database_url: &str, port: u16, args: &[&str]) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_herald-e2e"));
-    for (key, _) in std::env::vars() {
-        if key.starts_with("HERALD_") {
-            command.env_remove(key);
-        }
-    }
+    let mut command = herald_binary();
     command
         .env("HERALD_DOMAIN", format!("localhost:{port}"))
         .env("HERALD_LISTEN", format!("127.0.0.1:{port}"))
@@ -41,14 +38,6 @@ fn herald(dir: &Path, database_url: &str, port: u16, args: &[&str]) -> Command {
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped());
     command
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// The redis-server processes serving the socket under `dir`.

@@ -144,7 +144,7 @@ impl TokenKeys {
         channel_name: &str,
         scope: Scope,
     ) -> Result<Channel, ApiError> {
-        let token = bearer(request).ok_or(ApiError::TokenMissing)?;
+        let token = crate::http::bearer_token(request).ok_or(ApiError::TokenMissing)?;
         let mut validation = Validation::new(Algorithm::HS256);
         validation.required_spec_claims.clear();
         validation.validate_exp = true;
@@ -198,19 +198,6 @@ pub enum IssueError {
     Sign(#[from] jsonwebtoken::errors::Error),
     #[error("could not store the token: {0}")]
     Db(#[from] DbError),
-}
-
-fn bearer(request: &HttpRequest) -> Option<&str> {
-    let value = request
-        .headers()
-        .get(actix_web::http::header::AUTHORIZATION)?
-        .to_str()
-        .ok()?;
-    let (scheme, token) = value.split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
-        .then(|| token.trim())
-        .filter(|t| !t.is_empty())
 }
 
 fn load_or_generate_secret(path: &Path) -> io::Result<String> {

@@ -133,7 +133,7 @@ pub async fn connect_with(url: &str, pool: PoolOptions) -> DbResult<DatabaseConn
             }
         }
     }
-    let sqlite = url.starts_with("sqlite:");
+    let sqlite = is_sqlite(url);
     let max_connections = pool.max_connections.unwrap_or(if sqlite { 1 } else { 20 });
     let mut options = ConnectOptions::new(url.to_string());
     options
@@ -150,6 +150,11 @@ pub async fn connect_with(url: &str, pool: PoolOptions) -> DbResult<DatabaseConn
                 .pragma("synchronous", "NORMAL")
         });
     Ok(Database::connect(options).await?)
+}
+
+/// Whether `url` names an SQLite database.
+pub fn is_sqlite(url: &str) -> bool {
+    url.starts_with("sqlite:")
 }
 
 /// The file path of a `sqlite://PATH?…` URL, or `None` for other databases and memory.

@@ -11,6 +11,20 @@ pub use request_log::RequestLog;
 /// The ActivityPub media type Herald answers with (Mastodon sends the same).
 pub const ACTIVITY_JSON: &str = "application/activity+json; charset=utf-8";
 
+/// The token of an `Authorization: Bearer TOKEN` header (the scheme in any case).
+pub fn bearer_token(request: &actix_web::HttpRequest) -> Option<&str> {
+    let value = request
+        .headers()
+        .get(actix_web::http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+        .filter(|t| !t.is_empty())
+}
+
 /// True when a request asks for a page rather than ActivityPub JSON: its `Accept` names
 /// `text/html` and none of the JSON types (`application/activity+json`,
 /// `application/ld+json`, `application/json`). Browsers send the first; servers the

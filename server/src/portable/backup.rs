@@ -140,7 +140,7 @@ pub async fn backup(config: &Config, dir: &Path) -> Result<BackupReport, Portabl
 
 fn database(config: &Config) -> Result<Database, PortableError> {
     let url = config.database_url.expose();
-    if url.starts_with("sqlite:") {
+    if db::is_sqlite(url) {
         let file = db::sqlite_database_file(url).ok_or_else(|| {
             PortableError::Refused("database_url is an in-memory SQLite database".into())
         })?;

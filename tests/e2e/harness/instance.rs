@@ -261,12 +261,7 @@ impl TestInstance {
     }
 
     fn herald_command(&self, args: &[&str], extra: &[(&str, &str)]) -> std::process::Command {
-        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_herald-e2e"));
-        for (key, _) in std::env::vars() {
-            if key.starts_with("HERALD_") {
-                command.env_remove(key);
-            }
-        }
+        let mut command = super::herald_binary();
         command
             .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .env("HERALD_LOG", "warn")

@@ -28,6 +28,26 @@ where
     }
 }
 
+/// A port on 127.0.0.1 that nobody listens on right now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+/// The test crate's build of `herald`, with none of this process's `HERALD_*` variables:
+/// the caller sets the ones it means.
+pub fn herald_binary() -> std::process::Command {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_herald-e2e"));
+    for (key, _) in std::env::vars() {
+        if key.starts_with("HERALD_") {
+            command.env_remove(key);
+        }
+    }
+    command
+}
+
 /// The default wait for things that happen in the background.
 pub const WAIT: Duration = Duration::from_secs(20);
 
