@@ -22,6 +22,7 @@ mod forged;
 mod inbound;
 mod inbox_errors;
 mod inbox_fixtures;
+mod layers;
 mod mastodon_shape;
 mod media;
 mod migrations;

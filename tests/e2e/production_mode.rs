@@ -4,7 +4,7 @@
 use crate::harness::{instance::Options, FakeRemote, Tamper, TestInstance};
 use herald::{
     db::{self, NewRemoteActor},
-    delivery::guard,
+    guard,
 };
 use serde_json::json;
 use std::time::Duration;
