@@ -38,19 +38,73 @@ impl Backend {
         }
     }
 
-    /// The PostgreSQL server to test against. In CI (`CI` set) it must be configured; a
-    /// developer without PostgreSQL gets the SQLite runs only.
+    /// The PostgreSQL server to test against. Required (the test fails, it does not pass
+    /// by returning) in CI (`CI` set and not `false`/`0`) and when
+    /// `HERALD_TEST_BACKEND=postgres` asks for PostgreSQL; a developer without PostgreSQL
+    /// otherwise gets the SQLite runs only.
     pub fn postgres_url() -> Option<String> {
-        match std::env::var(POSTGRES_VAR) {
-            Ok(url) if !url.is_empty() => Some(url),
-            _ if std::env::var("CI").is_ok() => {
-                panic!("{POSTGRES_VAR} must name a PostgreSQL server in CI")
-            }
-            _ => {
+        let var = |name| std::env::var(name).ok();
+        match postgres_url_from(var(POSTGRES_VAR), var(BACKEND_VAR), var("CI")) {
+            Ok(Some(url)) => Some(url),
+            Ok(None) => {
                 eprintln!("{POSTGRES_VAR} is not set: the PostgreSQL run is skipped");
                 None
             }
+            Err(why) => panic!("{why}"),
         }
+    }
+}
+
+/// The decision of [`Backend::postgres_url`], from the three variables' values: the URL,
+/// none (skip), or why the run must fail.
+fn postgres_url_from(
+    url: Option<String>,
+    backend: Option<String>,
+    ci: Option<String>,
+) -> Result<Option<String>, String> {
+    if let Some(url) = url.filter(|u| !u.is_empty()) {
+        return Ok(Some(url));
+    }
+    if backend.as_deref() == Some("postgres") {
+        return Err(format!(
+            "{BACKEND_VAR}=postgres, but {POSTGRES_VAR} names no PostgreSQL server"
+        ));
+    }
+    if ci.is_some_and(|v| !matches!(v.as_str(), "" | "0" | "false")) {
+        return Err(format!(
+            "{POSTGRES_VAR} must name a PostgreSQL server in CI"
+        ));
+    }
+    Ok(None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::postgres_url_from;
+
+    fn decide(url: Option<&str>, backend: Option<&str>, ci: Option<&str>) -> String {
+        match postgres_url_from(
+            url.map(Into::into),
+            backend.map(Into::into),
+            ci.map(Into::into),
+        ) {
+            Ok(Some(url)) => url,
+            Ok(None) => "skip".into(),
+            Err(_) => "fail".into(),
+        }
+    }
+
+    #[test]
+    fn postgres_runs_fail_without_a_server_when_ci_or_the_backend_asks_for_one() {
+        let url = Some("postgres://h/p");
+        assert_eq!(decide(url, None, Some("true")), "postgres://h/p");
+        assert_eq!(decide(url, Some("postgres"), None), "postgres://h/p");
+        assert_eq!(decide(None, None, None), "skip");
+        assert_eq!(decide(Some(""), Some("sqlite"), Some("false")), "skip");
+        assert_eq!(decide(None, None, Some("true")), "fail");
+        assert_eq!(decide(Some(""), None, Some("1")), "fail");
+        assert_eq!(decide(None, Some("postgres"), None), "fail");
+        assert_eq!(decide(None, Some("postgres"), Some("0")), "fail");
     }
 }
 
