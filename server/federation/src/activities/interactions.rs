@@ -9,7 +9,10 @@ use crate::{
         INTERACTION_REACTION,
     },
     state::HeraldState,
-    {error::FederationError, inbox::envelope::Envelope},
+    {
+        error::FederationError,
+        inbox::envelope::{Envelope, Kind},
+    },
 };
 use activitypub_federation::config::Data;
 use serde_json::Value;
@@ -54,9 +57,9 @@ pub async fn like(
         .or_else(|| activity.json.get("content"))
         .and_then(Value::as_str)
         .map(|r| r.chars().take(64).collect::<String>());
-    match (activity.kind.as_str(), reaction) {
-        ("Dislike", _) => Ok(()),
-        ("EmojiReact", reaction) | ("Like", reaction @ Some(_)) => {
+    match (&activity.kind, reaction) {
+        (Kind::Dislike, _) => Ok(()),
+        (Kind::EmojiReact, reaction) | (Kind::Like, reaction @ Some(_)) => {
             count(data, activity, sender, INTERACTION_REACTION, reaction).await
         }
         _ => count(data, activity, sender, INTERACTION_LIKE, None).await,

@@ -1,6 +1,7 @@
 //! Activities: one file per kind, each with how it is built (outbound) or handled
 //! (inbound). Inbound activities arrive verified from the inbox and are dispatched by
-//! type; kinds Herald does not act on are accepted and ignored, as ActivityPub asks.
+//! type (`inbox::envelope::Kind`); kinds Herald does not act on are accepted and ignored, as
+//! ActivityPub asks.
 
 pub mod accept;
 mod block;
@@ -18,7 +19,10 @@ mod update;
 use crate::{
     db::{self, Channel, DbError, Post, RemoteActor},
     state::HeraldState,
-    {error::FederationError, inbox::envelope::Envelope},
+    {
+        error::FederationError,
+        inbox::envelope::{Envelope, Kind},
+    },
 };
 use activitypub_federation::config::Data;
 use url::Url;
@@ -29,20 +33,22 @@ pub async fn dispatch(
     activity: &Envelope,
     sender: &RemoteActor,
 ) -> Result<(), FederationError> {
-    match activity.kind.as_str() {
-        "Follow" => follow::receive(data, activity, sender).await,
-        "Undo" => undo::receive(data, activity, sender).await,
-        "Like" | "EmojiReact" | "Dislike" => interactions::like(data, activity, sender).await,
-        "Announce" => interactions::announce(data, activity, sender).await,
-        "Create" => reply::create(data, activity, sender).await,
-        "Update" => update::receive(data, activity, sender).await,
-        "Delete" => delete::receive(data, activity, sender).await,
-        "Block" => block::receive(data, activity, sender).await,
-        "Move" => moving::receive(data, activity, sender).await,
-        "Flag" => report::receive(data, activity, sender).await,
-        other => {
+    match &activity.kind {
+        Kind::Follow => follow::receive(data, activity, sender).await,
+        Kind::Undo => undo::receive(data, activity, sender).await,
+        Kind::Like | Kind::EmojiReact | Kind::Dislike => {
+            interactions::like(data, activity, sender).await
+        }
+        Kind::Announce => interactions::announce(data, activity, sender).await,
+        Kind::Create => reply::create(data, activity, sender).await,
+        Kind::Update => update::receive(data, activity, sender).await,
+        Kind::Delete => delete::receive(data, activity, sender).await,
+        Kind::Block => block::receive(data, activity, sender).await,
+        Kind::Move => moving::receive(data, activity, sender).await,
+        Kind::Flag => report::receive(data, activity, sender).await,
+        Kind::Other(other) => {
             tracing::debug!(
-                kind = other,
+                kind = other.as_str(),
                 "ignoring an activity of a kind Herald does not handle"
             );
             Ok(())

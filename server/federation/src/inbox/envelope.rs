@@ -9,10 +9,71 @@ use url::Url;
 pub struct Envelope {
     pub id: Url,
     /// Its `type`, the first when it lists several (Kroeg).
-    pub kind: String,
+    pub kind: Kind,
     pub actor: Url,
     pub object: Value,
     pub json: Value,
+}
+
+/// The type of an inbound activity: one variant per kind Herald acts on, and `Other` for
+/// the rest, which are accepted and ignored as ActivityPub asks. The inbox dispatches on
+/// this (`activities::dispatch`), so adding a kind is adding a variant and its arm.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Follow,
+    Undo,
+    Like,
+    /// Misskey's and Pleroma's emoji reactions.
+    EmojiReact,
+    /// Lemmy's downvote.
+    Dislike,
+    Announce,
+    Create,
+    Update,
+    Delete,
+    Block,
+    Move,
+    /// A report (Mastodon's `Flag`).
+    Flag,
+    /// A type Herald does not act on, as it was received.
+    Other(String),
+}
+
+impl Kind {
+    /// The kinds Herald acts on, each with its ActivityStreams type name.
+    const KNOWN: [(Kind, &'static str); 12] = [
+        (Kind::Follow, "Follow"),
+        (Kind::Undo, "Undo"),
+        (Kind::Like, "Like"),
+        (Kind::EmojiReact, "EmojiReact"),
+        (Kind::Dislike, "Dislike"),
+        (Kind::Announce, "Announce"),
+        (Kind::Create, "Create"),
+        (Kind::Update, "Update"),
+        (Kind::Delete, "Delete"),
+        (Kind::Block, "Block"),
+        (Kind::Move, "Move"),
+        (Kind::Flag, "Flag"),
+    ];
+
+    /// The kind named by an ActivityStreams type (case-sensitive, as JSON-LD terms are).
+    pub fn parse(type_name: &str) -> Kind {
+        Kind::KNOWN
+            .into_iter()
+            .find(|(_, name)| *name == type_name)
+            .map_or_else(|| Kind::Other(type_name.to_string()), |(kind, _)| kind)
+    }
+
+    /// The ActivityStreams type name, as received.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Kind::Other(name) => name,
+            known => Kind::KNOWN
+                .iter()
+                .find(|(kind, _)| kind == known)
+                .map_or("", |(_, name)| name),
+        }
+    }
 }
 
 /// Why an activity is refused before verification (400 activity_invalid).
@@ -72,7 +133,7 @@ impl Envelope {
             .and_then(Value::as_str)
             .and_then(|s| Url::parse(s).ok())
             .ok_or(EnvelopeError::NoId)?;
-        let kind = type_of(&json).ok_or(EnvelopeError::NoType)?.to_string();
+        let kind = Kind::parse(type_of(&json).ok_or(EnvelopeError::NoType)?);
         let actor = json
             .get("actor")
             .and_then(id_of)
@@ -111,13 +172,23 @@ mod tests {
     use serde_json::json;
 
     #[test]
+    fn kinds_round_trip_their_type_names() {
+        for (kind, name) in Kind::KNOWN {
+            assert_eq!(Kind::parse(name), kind);
+            assert_eq!(kind.as_str(), name);
+        }
+        assert_eq!(Kind::parse("like"), Kind::Other("like".into()));
+        assert_eq!(Kind::parse("Arrive").as_str(), "Arrive");
+    }
+
+    #[test]
     fn shapes() {
         let e = Envelope::parse(json!({
             "id": "https://a.example/1", "type": ["Like", "Activity"],
             "actor": {"id": "https://a.example/u"}, "object": ["https://h.example/posts/1"]
         }))
         .unwrap();
-        assert_eq!(e.kind, "Like");
+        assert_eq!(e.kind, Kind::Like);
         assert_eq!(e.actor.as_str(), "https://a.example/u");
         assert_eq!(e.object_id().unwrap().as_str(), "https://h.example/posts/1");
         assert_eq!(

@@ -112,8 +112,8 @@ async fn check_and_handle(
     }
     // A deleted actor's document is gone: its Delete can only be checked with the key
     // Herald already has, and without one there is nothing of it here to delete.
-    let deletes_itself =
-        activity.kind == "Delete" && activity.object_id().as_ref() == Some(&activity.actor);
+    let deletes_itself = activity.kind == envelope::Kind::Delete
+        && activity.object_id().as_ref() == Some(&activity.actor);
     let sender = match keys::verify_sender(data, &signature, &activity.actor, deletes_itself).await
     {
         Err(FederationError::NotFound) if deletes_itself => return Ok(Handled::NothingToDo),
