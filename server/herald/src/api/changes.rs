@@ -1,9 +1,8 @@
 //! Edit, delete, pin and unpin a post.
 
 use super::{
-    auth::Scope,
     posts::{load_post, media_ids, PostResponse},
-    ApiError, TokenKeys,
+    scope, ApiError, Authorized,
 };
 use crate::{
     db::{self, InteractionPolicy, Visibility},
@@ -11,7 +10,7 @@ use crate::{
     state::HeraldState,
 };
 use activitypub_federation::config::Data;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Deserializer};
 use utoipa::ToSchema;
@@ -71,15 +70,12 @@ pub struct PostChangesRequest {
 )]
 pub async fn patch_post(
     path: web::Path<(String, String)>,
-    request: HttpRequest,
     body: web::Json<PostChangesRequest>,
-    keys: web::Data<TokenKeys>,
+    auth: Authorized<scope::PostsWrite>,
     data: Data<HeraldState>,
 ) -> Result<HttpResponse, ApiError> {
-    let (name, id) = path.into_inner();
-    let channel = keys
-        .authorize(&request, &data.db, &name, Scope::PostsWrite)
-        .await?;
+    let (_, id) = path.into_inner();
+    let channel = auth.channel;
     let post = load_post(&data, &channel, &id).await?;
     let current_media: Vec<_> = db::media_for_posts(&data.db, &[post.id])
         .await?
@@ -124,14 +120,11 @@ pub async fn patch_post(
 )]
 pub async fn delete_post(
     path: web::Path<(String, String)>,
-    request: HttpRequest,
-    keys: web::Data<TokenKeys>,
+    auth: Authorized<scope::PostsWrite>,
     data: Data<HeraldState>,
 ) -> Result<HttpResponse, ApiError> {
-    let (name, id) = path.into_inner();
-    let channel = keys
-        .authorize(&request, &data.db, &name, Scope::PostsWrite)
-        .await?;
+    let (_, id) = path.into_inner();
+    let channel = auth.channel;
     let post = load_post(&data, &channel, &id).await?;
     posts::delete(&data, &channel, post.id).await?;
     Ok(HttpResponse::NoContent().finish())
@@ -139,15 +132,12 @@ pub async fn delete_post(
 
 async fn set_pin(
     path: web::Path<(String, String)>,
-    request: HttpRequest,
-    keys: web::Data<TokenKeys>,
+    auth: Authorized<scope::PostsWrite>,
     data: Data<HeraldState>,
     pinned: bool,
 ) -> Result<HttpResponse, ApiError> {
-    let (name, id) = path.into_inner();
-    let channel = keys
-        .authorize(&request, &data.db, &name, Scope::PostsWrite)
-        .await?;
+    let (_, id) = path.into_inner();
+    let channel = auth.channel;
     let post = load_post(&data, &channel, &id).await?;
     let result = posts::pin(&data, &channel, post.id, pinned).await?;
     Ok(HttpResponse::Ok().json(PostResponse::published(&data, &channel, &result)))
@@ -172,11 +162,10 @@ async fn set_pin(
 )]
 pub async fn pin_post(
     path: web::Path<(String, String)>,
-    request: HttpRequest,
-    keys: web::Data<TokenKeys>,
+    auth: Authorized<scope::PostsWrite>,
     data: Data<HeraldState>,
 ) -> Result<HttpResponse, ApiError> {
-    set_pin(path, request, keys, data, true).await
+    set_pin(path, auth, data, true).await
 }
 
 /// Unpin a post
@@ -194,9 +183,8 @@ pub async fn pin_post(
 )]
 pub async fn unpin_post(
     path: web::Path<(String, String)>,
-    request: HttpRequest,
-    keys: web::Data<TokenKeys>,
+    auth: Authorized<scope::PostsWrite>,
     data: Data<HeraldState>,
 ) -> Result<HttpResponse, ApiError> {
-    set_pin(path, request, keys, data, false).await
+    set_pin(path, auth, data, false).await
 }

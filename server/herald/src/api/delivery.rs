@@ -1,9 +1,9 @@
 //! A post's delivery status.
 
-use super::{auth::Scope, posts::load_post, ApiError, TokenKeys};
+use super::{posts::load_post, scope, ApiError, Authorized};
 use crate::{db, db::DbError, state::HeraldState};
 use activitypub_federation::config::Data;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpResponse};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use utoipa::ToSchema;
@@ -54,14 +54,11 @@ pub struct DeliveryFailure {
 )]
 pub async fn get_delivery(
     path: web::Path<(String, String)>,
-    request: HttpRequest,
-    keys: web::Data<TokenKeys>,
+    auth: Authorized<scope::PostsRead>,
     data: Data<HeraldState>,
 ) -> Result<HttpResponse, ApiError> {
-    let (name, id) = path.into_inner();
-    let channel = keys
-        .authorize(&request, &data.db, &name, Scope::PostsRead)
-        .await?;
+    let (_, id) = path.into_inner();
+    let channel = auth.channel;
     let post = load_post(&data, &channel, &id).await?;
     // A post's Create shares its UUID.
     let activity = post.id.0;

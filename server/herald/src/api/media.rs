@@ -1,7 +1,7 @@
 //! `POST /api/v1/channels/{name}/media`: image uploads, to attach to posts or use as the
 //! avatar and header.
 
-use super::{auth::Scope, posts::media_response, posts::MediaResponse, ApiError, TokenKeys};
+use super::{posts::media_response, posts::MediaResponse, scope, ApiError, Authorized};
 use crate::{
     db::{self, MediaId, NewMedia},
     media::{self, Limits, MediaError},
@@ -9,7 +9,7 @@ use crate::{
 };
 use activitypub_federation::config::Data;
 use actix_multipart::Multipart;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::HttpResponse;
 use futures::StreamExt;
 use std::path::Path;
 use utoipa::ToSchema;
@@ -81,15 +81,11 @@ fn text(bytes: Vec<u8>, name: &str) -> Result<String, ApiError> {
     security(("bearer" = []))
 )]
 pub async fn upload_media(
-    name: web::Path<String>,
-    request: HttpRequest,
     mut form: Multipart,
-    keys: web::Data<TokenKeys>,
+    auth: Authorized<scope::PostsWrite>,
     data: Data<HeraldState>,
 ) -> Result<HttpResponse, ApiError> {
-    let channel = keys
-        .authorize(&request, &data.db, &name, Scope::PostsWrite)
-        .await?;
+    let channel = auth.channel;
     let posts = &data.config.posts;
     let limits = Limits {
         max_bytes: posts.max_upload_bytes,

@@ -6,6 +6,7 @@
 //! An entry point: calls `posts` (the lifecycle), `db`, `federation` and `delivery`.
 
 pub mod auth;
+mod authorized;
 mod changes;
 mod delivery;
 mod error;
@@ -17,6 +18,7 @@ mod posts;
 mod profile;
 
 pub use auth::{Scope, TokenKeys};
+pub use authorized::{scope, Authorized};
 pub use error::ApiError;
 pub use openapi::ApiDoc;
 

@@ -1,14 +1,14 @@
 //! The owner's moderation: followers and follow requests, domain blocks, replies and
 //! reports of a channel. Needs the `profile:write` scope (it manages the channel).
 
-use super::{auth::Scope, ApiError, TokenKeys};
+use super::{scope, ApiError, Authorized};
 use crate::{
-    db::{self, Channel},
+    db::{self},
     moderation::{self, ModerationError},
     state::HeraldState,
 };
 use activitypub_federation::config::Data;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -26,16 +26,6 @@ impl From<ModerationError> for ApiError {
             other => ApiError::Internal(Box::new(other)),
         }
     }
-}
-
-async fn channel(
-    request: &HttpRequest,
-    keys: &TokenKeys,
-    data: &HeraldState,
-    name: &str,
-) -> Result<Channel, ApiError> {
-    keys.authorize(request, &data.db, name, Scope::ProfileWrite)
-        .await
 }
 
 fn page(limit: Option<u64>) -> Result<u64, ApiError> {
@@ -83,13 +73,11 @@ pub struct FollowerQuery {
     responses((status = 200, body = FollowerList), (status = 401, body = crate::http::ErrorBody), (status = 403, body = crate::http::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn list_followers(
-    name: web::Path<String>,
     query: web::Query<FollowerQuery>,
-    request: HttpRequest,
-    keys: web::Data<TokenKeys>,
+    auth: Authorized<scope::ProfileWrite>,
     data: Data<HeraldState>,
 ) -> Result<HttpResponse, ApiError> {
-    let channel = channel(&request, &keys, &data, &name).await?;
+    let channel = auth.channel;
     let limit = page(query.limit)?;
     let entries = db::list_followers(
         &data.db,
@@ -126,12 +114,11 @@ pub async fn list_followers(
     security(("bearer" = [])))]
 pub async fn remove_follower(
     path: web::Path<(String, i64)>,
-    request: HttpRequest,
-    keys: web::Data<TokenKeys>,
+    auth: Authorized<scope::ProfileWrite>,
     data: Data<HeraldState>,
 ) -> Result<HttpResponse, ApiError> {
-    let (name, id) = path.into_inner();
-    let channel = channel(&request, &keys, &data, &name).await?;
+    let (_, id) = path.into_inner();
+    let channel = auth.channel;
     moderation::answer_follower(&data, &channel, id, false).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -145,12 +132,11 @@ pub async fn remove_follower(
     security(("bearer" = [])))]
 pub async fn approve_follower(
     path: web::Path<(String, i64)>,
-    request: HttpRequest,
-    keys: web::Data<TokenKeys>,
+    auth: Authorized<scope::ProfileWrite>,
     data: Data<HeraldState>,
 ) -> Result<HttpResponse, ApiError> {
-    let (name, id) = path.into_inner();
-    let channel = channel(&request, &keys, &data, &name).await?;
+    let (_, id) = path.into_inner();
+    let channel = auth.channel;
     moderation::answer_follower(&data, &channel, id, true).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -186,12 +172,10 @@ pub struct DomainBlockRequest {
     responses((status = 200, body = Vec<DomainBlockResponse>)),
     security(("bearer" = [])))]
 pub async fn list_domain_blocks(
-    name: web::Path<String>,
-    request: HttpRequest,
-    keys: web::Data<TokenKeys>,
+    auth: Authorized<scope::ProfileWrite>,
     data: Data<HeraldState>,
 ) -> Result<HttpResponse, ApiError> {
-    let channel = channel(&request, &keys, &data, &name).await?;
+    let channel = auth.channel;
     let blocks = db::list_domain_blocks(&data.db, Some(channel.id)).await?;
     Ok(HttpResponse::Ok().json(
         blocks
@@ -210,13 +194,11 @@ pub async fn list_domain_blocks(
     responses((status = 201, body = DomainBlockResponse), (status = 422, body = crate::http::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn add_domain_block(
-    name: web::Path<String>,
-    request: HttpRequest,
     body: web::Json<DomainBlockRequest>,
-    keys: web::Data<TokenKeys>,
+    auth: Authorized<scope::ProfileWrite>,
     data: Data<HeraldState>,
 ) -> Result<HttpResponse, ApiError> {
-    let channel = channel(&request, &keys, &data, &name).await?;
+    let channel = auth.channel;
     let body = body.into_inner();
     let (block, _) =
         moderation::block_domain(&data, &body.domain, Some(&channel), body.reason).await?;
@@ -230,12 +212,11 @@ pub async fn add_domain_block(
     security(("bearer" = [])))]
 pub async fn remove_domain_block(
     path: web::Path<(String, String)>,
-    request: HttpRequest,
-    keys: web::Data<TokenKeys>,
+    auth: Authorized<scope::ProfileWrite>,
     data: Data<HeraldState>,
 ) -> Result<HttpResponse, ApiError> {
-    let (name, domain) = path.into_inner();
-    let channel = channel(&request, &keys, &data, &name).await?;
+    let (_, domain) = path.into_inner();
+    let channel = auth.channel;
     if moderation::unblock_domain(&data, &domain, Some(&channel)).await? {
         Ok(HttpResponse::NoContent().finish())
     } else {
@@ -270,15 +251,11 @@ pub struct ReplyQuery {
     responses((status = 200, body = Vec<ReplyResponse>)),
     security(("bearer" = [])))]
 pub async fn list_replies(
-    name: web::Path<String>,
     query: web::Query<ReplyQuery>,
-    request: HttpRequest,
-    keys: web::Data<TokenKeys>,
+    auth: Authorized<scope::PostsRead>,
     data: Data<HeraldState>,
 ) -> Result<HttpResponse, ApiError> {
-    let channel = keys
-        .authorize(&request, &data.db, &name, Scope::PostsRead)
-        .await?;
+    let channel = auth.channel;
     let replies = db::list_replies(&data.db, channel.id, query.before, page(query.limit)?).await?;
     Ok(HttpResponse::Ok().json(
         replies
@@ -313,12 +290,10 @@ pub struct ReportResponse {
     responses((status = 200, body = Vec<ReportResponse>)),
     security(("bearer" = [])))]
 pub async fn list_reports(
-    name: web::Path<String>,
-    request: HttpRequest,
-    keys: web::Data<TokenKeys>,
+    auth: Authorized<scope::ProfileWrite>,
     data: Data<HeraldState>,
 ) -> Result<HttpResponse, ApiError> {
-    let channel = channel(&request, &keys, &data, &name).await?;
+    let channel = auth.channel;
     let reports = db::list_reports(&data.db, Some(channel.id)).await?;
     Ok(HttpResponse::Ok().json(
         reports

@@ -1,6 +1,6 @@
 //! `/api/v1/channels/{name}/posts`: publish (now or later), preview, list and read posts.
 
-use super::{auth::Scope, idempotency, ApiError, TokenKeys};
+use super::{idempotency, scope, ApiError, Authorized};
 use crate::{
     db::{self, Channel, InteractionPolicy, Media, MediaId, Post, PostId, Visibility},
     posts::{self, PostInput, Published},
@@ -245,15 +245,12 @@ impl NewPostRequest {
     security(("bearer" = []))
 )]
 pub async fn create_post(
-    name: web::Path<String>,
     request: HttpRequest,
     body: web::Bytes,
-    keys: web::Data<TokenKeys>,
+    auth: Authorized<scope::PostsWrite>,
     data: Data<HeraldState>,
 ) -> Result<HttpResponse, ApiError> {
-    let channel = keys
-        .authorize(&request, &data.db, &name, Scope::PostsWrite)
-        .await?;
+    let channel = auth.channel;
     idempotency::once(&request, &data, &channel, &body, || async {
         let input = super::parse_json::<NewPostRequest>(&request, &body)?.into_input()?;
         let published = posts::create(&data, &channel, input).await?;
@@ -290,15 +287,11 @@ pub async fn create_post(
     security(("bearer" = []))
 )]
 pub async fn preview_post(
-    name: web::Path<String>,
-    request: HttpRequest,
     body: web::Json<NewPostRequest>,
-    keys: web::Data<TokenKeys>,
+    auth: Authorized<scope::PostsWrite>,
     data: Data<HeraldState>,
 ) -> Result<HttpResponse, ApiError> {
-    let channel = keys
-        .authorize(&request, &data.db, &name, Scope::PostsWrite)
-        .await?;
+    let channel = auth.channel;
     let preview = posts::preview(&data, &channel, body.into_inner().into_input()?).await?;
     Ok(HttpResponse::Ok().json(PreviewResponse {
         note: serde_json::to_value(&preview.note).map_err(|e| ApiError::Internal(Box::new(e)))?,
@@ -345,15 +338,11 @@ async fn responses(
     security(("bearer" = []))
 )]
 pub async fn list_posts(
-    name: web::Path<String>,
     query: web::Query<ListQuery>,
-    request: HttpRequest,
-    keys: web::Data<TokenKeys>,
+    auth: Authorized<scope::PostsRead>,
     data: Data<HeraldState>,
 ) -> Result<HttpResponse, ApiError> {
-    let channel = keys
-        .authorize(&request, &data.db, &name, Scope::PostsRead)
-        .await?;
+    let channel = auth.channel;
     if query.scheduled == Some(true) {
         let posts = db::scheduled_posts(&data.db, channel.id).await?;
         return Ok(HttpResponse::Ok().json(PostList {
@@ -420,14 +409,11 @@ pub(super) async fn load_post(
 )]
 pub async fn get_post(
     path: web::Path<(String, String)>,
-    request: HttpRequest,
-    keys: web::Data<TokenKeys>,
+    auth: Authorized<scope::PostsRead>,
     data: Data<HeraldState>,
 ) -> Result<HttpResponse, ApiError> {
-    let (name, id) = path.into_inner();
-    let channel = keys
-        .authorize(&request, &data.db, &name, Scope::PostsRead)
-        .await?;
+    let (_, id) = path.into_inner();
+    let channel = auth.channel;
     let post = load_post(&data, &channel, &id).await?;
     let media = db::media_for_posts(&data.db, &[post.id]).await?;
     let counts = db::interaction_counts(&data.db, &[post.id]).await?;

@@ -1,13 +1,13 @@
 //! `/api/v1/channels/{name}`: the channel's profile, read and changed.
 
-use super::{auth::Scope, posts::media_response, ApiError, TokenKeys};
+use super::{posts::media_response, scope, ApiError, Authorized};
 use crate::{
     db::{self, InteractionPolicy, MediaId, ProfileField},
     posts::{self, ProfileInput},
     state::HeraldState,
 };
 use activitypub_federation::config::Data;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
 
@@ -119,14 +119,10 @@ async fn response(data: &HeraldState, channel: &db::Channel) -> Result<ChannelRe
     security(("bearer" = []))
 )]
 pub async fn get_channel(
-    name: web::Path<String>,
-    request: HttpRequest,
-    keys: web::Data<TokenKeys>,
+    auth: Authorized<scope::PostsRead>,
     data: Data<HeraldState>,
 ) -> Result<HttpResponse, ApiError> {
-    let channel = keys
-        .authorize(&request, &data.db, &name, Scope::PostsRead)
-        .await?;
+    let channel = auth.channel;
     Ok(HttpResponse::Ok().json(response(&data, &channel).await?))
 }
 
@@ -151,15 +147,11 @@ pub async fn get_channel(
     security(("bearer" = []))
 )]
 pub async fn patch_channel(
-    name: web::Path<String>,
-    request: HttpRequest,
     body: web::Json<ProfileRequest>,
-    keys: web::Data<TokenKeys>,
+    auth: Authorized<scope::ProfileWrite>,
     data: Data<HeraldState>,
 ) -> Result<HttpResponse, ApiError> {
-    let channel = keys
-        .authorize(&request, &data.db, &name, Scope::ProfileWrite)
-        .await?;
+    let channel = auth.channel;
     let body = body.into_inner();
     let input = ProfileInput {
         display_name: body.display_name,
