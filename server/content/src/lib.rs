@@ -87,7 +87,8 @@ pub struct Rendered {
     pub mentions: Vec<String>,
 }
 
-fn escape(text: &str) -> String {
+/// Escapes text for HTML and XML (the feeds, which are not templates).
+pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
@@ -100,6 +101,33 @@ fn escape(text: &str) -> String {
         }
     }
     out
+}
+
+/// The text of sanitized HTML: tags dropped, the few entities `content` writes decoded.
+pub fn strip_tags(html: &str) -> String {
+    let mut text = String::with_capacity(html.len());
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' if in_tag => {
+                in_tag = false;
+                if !text.ends_with(' ') && !text.is_empty() {
+                    text.push(' ');
+                }
+            }
+            c if !in_tag => text.push(c),
+            _ => {}
+        }
+    }
+    text.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Runs `each` over the plain text of `markdown` outside links and code, and returns
@@ -279,6 +307,22 @@ fn to_html<'m>(events: Vec<Event<'m>>, size_hint: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn escaping() {
+        assert_eq!(
+            escape("<a href=\"x\">'&'</a>"),
+            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
+        );
+    }
+
+    #[test]
+    fn text_of_html() {
+        assert_eq!(
+            strip_tags("<p>We shipped <strong>2.0</strong> &amp; more</p><p>Next</p>"),
+            "We shipped 2.0 & more Next"
+        );
+    }
 
     #[test]
     fn paragraphs_and_links() {

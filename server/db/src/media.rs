@@ -1,6 +1,6 @@
 //! Uploaded media: images attached to posts or used as a channel's avatar and header.
 
-use super::{entities::media, ChannelId, DbError, DbResult, MediaId, PostId};
+use super::{entities::media, Channel, ChannelId, DbError, DbResult, MediaId, PostId};
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
@@ -170,4 +170,33 @@ pub async fn media_files_of_channel(
         .into_tuple::<String>()
         .all(db)
         .await?)
+}
+
+/// A channel's avatar and header, loaded with it.
+#[derive(Default)]
+pub struct ChannelImages {
+    pub avatar: Option<Media>,
+    pub header: Option<Media>,
+}
+
+impl ChannelImages {
+    pub async fn load(
+        db: &impl ConnectionTrait,
+        channel: &Channel,
+    ) -> Result<ChannelImages, DbError> {
+        let get = |id: Option<MediaId>| async move {
+            match id {
+                Some(id) => match media_by_id(db, channel.id, id).await {
+                    Ok(media) => Ok(Some(media)),
+                    Err(DbError::NotFound) => Ok(None),
+                    Err(e) => Err(e),
+                },
+                None => Ok(None),
+            }
+        };
+        Ok(ChannelImages {
+            avatar: get(channel.avatar).await?,
+            header: get(channel.header).await?,
+        })
+    }
 }

@@ -12,6 +12,7 @@ pub mod error;
 pub mod inbox;
 pub mod objects;
 pub mod protocol;
+pub mod remote_follow;
 mod routes;
 pub mod state;
 

@@ -38,7 +38,7 @@ impl ApubChannel {
     }
 
     /// The channel's actor document; `images` are its avatar and header, when set.
-    pub fn to_actor(&self, urls: &Urls, images: &ChannelImages) -> Actor {
+    pub fn to_actor(&self, urls: &Urls, images: &db::ChannelImages) -> Actor {
         let c = &self.channel;
         let name = &c.name;
         Actor {
@@ -94,35 +94,6 @@ impl ApubChannel {
     }
 }
 
-/// A channel's avatar and header, loaded with it.
-#[derive(Default)]
-pub struct ChannelImages {
-    pub avatar: Option<Media>,
-    pub header: Option<Media>,
-}
-
-impl ChannelImages {
-    pub async fn load(
-        db: &impl crate::db::ConnectionTrait,
-        channel: &Channel,
-    ) -> Result<ChannelImages, DbError> {
-        let get = |id: Option<crate::db::MediaId>| async move {
-            match id {
-                Some(id) => match db::media_by_id(db, channel.id, id).await {
-                    Ok(media) => Ok(Some(media)),
-                    Err(DbError::NotFound) => Ok(None),
-                    Err(e) => Err(e),
-                },
-                None => Ok(None),
-            }
-        };
-        Ok(ChannelImages {
-            avatar: get(channel.avatar).await?,
-            header: get(channel.header).await?,
-        })
-    }
-}
-
 fn image(urls: &Urls, media: &Media) -> serde_json::Value {
     json!({ "type": "Image", "mediaType": media.media_type, "url": urls.media(&media.file_name) })
 }
@@ -148,7 +119,7 @@ impl traits::Object for ApubChannel {
     }
 
     async fn into_json(self, data: &Data<HeraldState>) -> Result<Actor, FederationError> {
-        let images = ChannelImages::load(&data.db, &self.channel).await?;
+        let images = db::ChannelImages::load(&data.db, &self.channel).await?;
         Ok(self.to_actor(&data.urls, &images))
     }
 

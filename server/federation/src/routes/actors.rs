@@ -7,7 +7,7 @@ use crate::{
     {
         error::FederationError,
         inbox::{request_parts, signature},
-        objects::{channel::ChannelImages, ApubChannel, InstanceActor},
+        objects::{ApubChannel, InstanceActor},
     },
 };
 use activitypub_federation::config::Data;
@@ -64,7 +64,7 @@ pub async fn get_channel(
     data: Data<HeraldState>,
 ) -> Result<HttpResponse, FederationError> {
     let channel = fetch_channel(&request, &data, &name).await?;
-    let images = ChannelImages::load(&data.db, &channel).await?;
+    let images = crate::db::ChannelImages::load(&data.db, &channel).await?;
     let actor = ApubChannel::new(channel, &data.urls).to_actor(&data.urls, &images);
     Ok(activity_json(&actor))
 }

@@ -83,8 +83,7 @@ fn media_id(raw: Option<Option<String>>) -> Result<Option<Option<MediaId>>, ApiE
 }
 
 async fn response(data: &HeraldState, channel: &db::Channel) -> Result<ChannelResponse, ApiError> {
-    let images =
-        crate::federation::objects::channel::ChannelImages::load(&data.db, channel).await?;
+    let images = crate::db::ChannelImages::load(&data.db, channel).await?;
     Ok(ChannelResponse {
         name: channel.name.to_string(),
         handle: format!("@{}@{}", channel.name, data.urls.authority()),

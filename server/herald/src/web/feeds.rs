@@ -4,7 +4,8 @@
 //! for (Atom: `id`, `title`, `updated`, `author`, a `self` link; RSS: RFC 822 dates, a
 //! `guid`, `enclosure` with its length; JSON Feed: `id`, `date_published`, attachments).
 
-use super::pages::{display_name, escape, load, not_found, server_error};
+use super::layout::{display_name, has_hashtag, load, not_found, server_error};
+use crate::content::{escape, strip_tags};
 use crate::{
     db::{self, Channel, Media, Post, Visibility},
     state::HeraldState,
@@ -47,17 +48,6 @@ impl Format {
     }
 }
 
-/// `<link rel="alternate">` tags for a page's feeds (`base`: the channel's or hashtag's
-/// page URL, without a trailing slash).
-pub fn alternate_links(base: &str, title: &str) -> maud::Markup {
-    maud::html! {
-        @for format in [Format::Atom, Format::Rss, Format::Json] {
-            @let (file, media_type) = format.file_and_type();
-            link rel="alternate" type=(media_type) title=(title) href=(format!("{base}/{file}"));
-        }
-    }
-}
-
 /// What a feed is of.
 struct Feed<'a> {
     channel: &'a Channel,
@@ -84,33 +74,6 @@ fn title_of(post: &Post) -> String {
     } else {
         words
     }
-}
-
-/// The text of sanitized HTML: tags dropped, the few entities `content` writes decoded.
-pub(super) fn strip_tags(html: &str) -> String {
-    let mut text = String::with_capacity(html.len());
-    let mut in_tag = false;
-    for c in html.chars() {
-        match c {
-            '<' => in_tag = true,
-            '>' if in_tag => {
-                in_tag = false;
-                if !text.ends_with(' ') && !text.is_empty() {
-                    text.push(' ');
-                }
-            }
-            c if !in_tag => text.push(c),
-            _ => {}
-        }
-    }
-    text.replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&amp;", "&")
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 /// The HTML of an entry: the content warning first, then the post, then its images.
@@ -349,7 +312,7 @@ async fn build<'a>(
             let wanted = format!("#{tag}");
             let posts = public(db::list_posts(&data.db, channel.id, None, HASHTAG_SCAN).await?)
                 .into_iter()
-                .filter(|p| super::pages::has_hashtag(p, &wanted))
+                .filter(|p| has_hashtag(p, &wanted))
                 .take(FEED_POSTS as usize)
                 .collect();
             (
@@ -401,18 +364,5 @@ async fn feed(data: &HeraldState, name: &str, tag: Option<&str>, file: &str) -> 
     match build(data, &channel, tag, format).await {
         Ok(feed) => respond(data, &feed, format),
         Err(e) => server_error(e),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::strip_tags;
-
-    #[test]
-    fn text_of_html() {
-        assert_eq!(
-            strip_tags("<p>We shipped <strong>2.0</strong> &amp; more</p><p>Next</p>"),
-            "We shipped 2.0 & more Next"
-        );
     }
 }

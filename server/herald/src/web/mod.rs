@@ -2,10 +2,14 @@
 //! Server-rendered, no JavaScript, nothing loaded from another origin, no cookies; every
 //! page carries a strict Content-Security-Policy.
 //!
-//! An entry point: calls `db` and `content`.
+//! An entry point: calls `db`, `content`, and `federation::remote_follow` (the reader's
+//! server, for "follow from your server"). The parts every page shares are in `layout`;
+//! the page modules use those and not each other's, but for the follow form a channel
+//! page shows.
 
 mod feeds;
 mod follow;
+mod layout;
 mod media;
 mod pages;
 

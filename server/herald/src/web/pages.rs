@@ -1,79 +1,19 @@
 //! The pages, as maud templates: every value is escaped by construction; the only HTML
 //! put in as is comes from `content` (post bodies and profile text, sanitized there).
 
-use super::CONTENT_SECURITY_POLICY;
+use super::layout::{
+    alternate_links, display_name, has_hashtag, load, message_page, not_found, page, server_error,
+};
 use crate::{
-    db::{self, Channel, ChannelName, DbError, Media, Post, PostId},
+    db::{self, Channel, DbError, Media, Post, PostId},
     state::HeraldState,
 };
 use activitypub_federation::config::Data;
 use actix_web::{http::StatusCode, web, HttpResponse};
-use maud::{html, Markup, PreEscaped, DOCTYPE};
+use maud::{html, Markup, PreEscaped};
 
 /// Posts shown on a channel page.
 const CHANNEL_PAGE_POSTS: u64 = 20;
-
-/// Escapes text for HTML and XML (the feeds, which are not templates).
-pub(super) fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-/// A whole page: the layout around `body`, with `head` tags, and the headers every page
-/// carries.
-pub(super) fn page(status: StatusCode, title: &str, head: Markup, body: Markup) -> HttpResponse {
-    let html = html! {
-        (DOCTYPE)
-        html lang="en" {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                meta name="referrer" content="no-referrer";
-                title { (title) }
-                link rel="stylesheet" href=(super::STYLESHEET_PATH);
-                link rel="icon" type="image/svg+xml" href=(super::ICON_PATH);
-                (head)
-            }
-            body { (body) }
-        }
-    };
-    HttpResponse::build(status)
-        .content_type("text/html; charset=utf-8")
-        .insert_header(("Content-Security-Policy", CONTENT_SECURITY_POLICY))
-        .insert_header(("Referrer-Policy", "no-referrer"))
-        .insert_header(("X-Content-Type-Options", "nosniff"))
-        .insert_header(("Vary", "Accept"))
-        .body(html.into_string())
-}
-
-fn message_page(status: StatusCode, title: &str, text: &str) -> HttpResponse {
-    page(
-        status,
-        title,
-        html! {},
-        html! {
-            main {
-                h1 { (title) }
-                p { (text) }
-                p { a href="/" { "Home" } }
-            }
-        },
-    )
-}
-
-pub(super) fn not_found() -> HttpResponse {
-    message_page(StatusCode::NOT_FOUND, "Not found", "There is nothing here.")
-}
 
 /// Posts with their images, each shown with its alt text.
 async fn posts_html(
@@ -129,25 +69,6 @@ fn post_html(data: &HeraldState, channel: &Channel, post: &Post, media: &[&Media
     }
 }
 
-/// The name a channel is shown by: its display name, or its handle's name.
-pub(super) fn display_name(channel: &Channel) -> String {
-    if channel.display_name.is_empty() {
-        channel.name.to_string()
-    } else {
-        channel.display_name.clone()
-    }
-}
-
-/// True when `post` carries hashtag `wanted` (`#tag`, lower case).
-pub(super) fn has_hashtag(post: &Post, wanted: &str) -> bool {
-    post.tags.iter().any(|t| {
-        t["type"] == "Hashtag"
-            && t["name"]
-                .as_str()
-                .is_some_and(|n| n.to_lowercase() == wanted)
-    })
-}
-
 fn channel_header(data: &HeraldState, channel: &Channel) -> Markup {
     let handle = format!("@{}@{}", channel.name, data.urls.authority());
     html! {
@@ -192,7 +113,7 @@ fn preview_tags(
 
 /// The text of a snippet of HTML, shortened, for descriptions.
 fn snippet(html: &str) -> String {
-    let text = super::feeds::strip_tags(html);
+    let text = crate::content::strip_tags(html);
     if text.chars().count() > 200 {
         format!("{}…", text.chars().take(199).collect::<String>().trim_end())
     } else {
@@ -204,26 +125,6 @@ fn alternate(actor: &url::Url) -> Markup {
     html! { link rel="alternate" type="application/activity+json" href=(actor); }
 }
 
-pub(super) async fn load(data: &HeraldState, name: &str) -> Result<Option<Channel>, DbError> {
-    let Ok(name) = ChannelName::parse(name) else {
-        return Ok(None);
-    };
-    match db::channel_by_name(&data.db, name.as_str()).await {
-        Ok(channel) => Ok(Some(channel)),
-        Err(DbError::NotFound) => Ok(None),
-        Err(e) => Err(e),
-    }
-}
-
-pub(super) fn server_error(e: DbError) -> HttpResponse {
-    tracing::error!(error = %crate::error_chain(&e), "page failed");
-    message_page(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "Something went wrong",
-        "Please try again in a moment.",
-    )
-}
-
 /// The instance's home: its channels, with their avatars and summaries.
 pub async fn get_home(data: Data<HeraldState>) -> HttpResponse {
     let channels = match db::list_channels(&data.db).await {
@@ -232,7 +133,7 @@ pub async fn get_home(data: Data<HeraldState>) -> HttpResponse {
     };
     let mut avatars = Vec::new();
     for channel in &channels {
-        match crate::federation::objects::channel::ChannelImages::load(&data.db, channel).await {
+        match crate::db::ChannelImages::load(&data.db, channel).await {
             Ok(images) => avatars.push(images.avatar.map(|m| data.urls.media(&m.file_name))),
             Err(e) => return server_error(e),
         }
@@ -300,8 +201,7 @@ async fn channel_page(
     } else {
         Vec::new()
     };
-    let images =
-        crate::federation::objects::channel::ChannelImages::load(&data.db, channel).await?;
+    let images = crate::db::ChannelImages::load(&data.db, channel).await?;
     let followers = db::count_followers(&data.db, channel.id).await?;
     let total = db::count_posts(&data.db, Some(channel.id)).await?;
     let avatar = images
@@ -340,7 +240,7 @@ async fn channel_page(
     };
     let head = html! {
         (alternate(&data.urls.channel(&channel.name)))
-        (super::feeds::alternate_links(profile.as_str(), &display_name(channel)))
+        (alternate_links(profile.as_str(), &display_name(channel)))
         (preview_tags(
             data,
             channel,
@@ -387,7 +287,7 @@ pub async fn get_hashtag_page(
         h2 { "#" (tag) }
         (tagged)
     };
-    let head = super::feeds::alternate_links(
+    let head = alternate_links(
         data.urls.hashtag(&channel.name, &tag).as_str(),
         &format!("{}: #{tag}", display_name(&channel)),
     );
@@ -470,15 +370,4 @@ async fn post_page(data: &HeraldState, channel: &Channel, post: &Post) -> HttpRe
         ))
     };
     page(StatusCode::OK, channel.name.as_str(), head, body)
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn escaping() {
-        assert_eq!(
-            super::escape("<a href=\"x\">'&'</a>"),
-            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
-        );
-    }
 }

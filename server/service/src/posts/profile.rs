@@ -6,10 +6,7 @@ use crate::{
         self, ActivityKind, Broadcast, Channel, InteractionPolicy, MediaId, NewActivity,
         ProfileChanges, ProfileField,
     },
-    federation::{
-        activities::lifecycle::build_update_actor,
-        objects::channel::{ApubChannel, ChannelImages},
-    },
+    federation::{activities::lifecycle::build_update_actor, objects::channel::ApubChannel},
     state::HeraldState,
 };
 use activitypub_federation::config::Data;
@@ -126,7 +123,7 @@ pub async fn update_profile(
         manually_approves: input.manually_approves,
     };
     let channel = db::update_profile(&data.db, channel.id, changes).await?;
-    let images = ChannelImages::load(&data.db, &channel).await?;
+    let images = crate::db::ChannelImages::load(&data.db, &channel).await?;
     let actor = ApubChannel::new(channel.clone(), &data.urls).to_actor(&data.urls, &images);
     let (id, update) = build_update_actor(&data.urls, &channel, &actor);
     let fanout = db::store_broadcast(
