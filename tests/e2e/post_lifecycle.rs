@@ -267,6 +267,56 @@ async fn a_mention_reaches_the_mentioned_server() {
     assert_eq!(w.received("Create").len(), 1);
 }
 
+/// The API never waits on a remote server: a mentioned server that never answers delays
+/// nothing but its own mention, which stays plain text; the Create goes out once the
+/// lookups are done or timed out, carrying the mentions that resolved.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_api_answers_at_once_while_a_mentioned_server_hangs() {
+    let w = world().await;
+    let elsewhere = FakeRemote::start(false).await;
+    let carol = elsewhere.add_user("carol");
+    // Accepts connections (the kernel does) and never answers them.
+    let hanging = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dave = format!("dave@localhost:{}", hanging.local_addr().unwrap().port());
+    let text = format!("Thanks @carol@{} and @{dave}!", elsewhere.domain);
+    let started = std::time::Instant::now();
+    let (status, post) = w
+        .herald
+        .post("ceo", Some(&w.token), &json!({ "text": text }))
+        .await;
+    let took = started.elapsed();
+    assert_eq!(status, 201, "{post}");
+    // A lookup may take 5 s before it gives up; the answer did not wait for one.
+    assert!(
+        took < std::time::Duration::from_secs(3),
+        "the API waited {took:?}"
+    );
+    w.drain().await;
+    let creates = elsewhere.received_of("Create");
+    assert_eq!(creates.len(), 1, "carol's server gets the post once");
+    let note = &creates[0].activity["object"];
+    let mentions: Vec<&Value> = note["tag"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["type"] == "Mention")
+        .collect();
+    assert_eq!(mentions.len(), 1, "{note}");
+    assert_eq!(mentions[0]["href"], carol.id.as_str());
+    let content = note["content"].as_str().unwrap();
+    assert!(content.contains("class=\"u-url mention\""), "{content}");
+    assert!(content.contains(&format!("@{dave}")), "{content}");
+    assert_eq!(w.received("Create").len(), 1, "the followers get it too");
+    // The stored post shows the resolved mention from then on.
+    let id = post["id"].as_str().unwrap();
+    let (status, stored) = w
+        .send(reqwest::Method::GET, &format!("/posts/{id}"), None)
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(stored["content"], note["content"]);
+    drop(hanging);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn scheduled_posts_go_out_once_at_their_time() {
     let w = world().await;

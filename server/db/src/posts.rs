@@ -84,6 +84,9 @@ pub struct NewPost {
 pub struct Broadcast {
     pub activity: NewActivity,
     pub extra_inboxes: Vec<String>,
+    /// Its fan-out waits (`held`) until the post's mentions of other servers' accounts
+    /// are resolved (see `held`).
+    pub held: bool,
 }
 
 impl NewPost {
@@ -142,7 +145,7 @@ impl TryFrom<post::Model> for Post {
     }
 }
 
-/// Stores an activity and its pending fan-out inside `txn`.
+/// Stores an activity and its pending (or held) fan-out inside `txn`.
 async fn insert_broadcast(txn: &DatabaseTransaction, broadcast: Broadcast) -> DbResult<FanoutId> {
     let now = super::now();
     let activity_id = broadcast.activity.id.to_string();
@@ -159,7 +162,12 @@ async fn insert_broadcast(txn: &DatabaseTransaction, broadcast: Broadcast) -> Db
     let extra = (!broadcast.extra_inboxes.is_empty()).then(|| to_json(&broadcast.extra_inboxes));
     let fanout = fanout::ActiveModel {
         activity_id: Set(activity_id),
-        state: Set(FANOUT_PENDING.to_string()),
+        state: Set(if broadcast.held {
+            super::FANOUT_HELD
+        } else {
+            FANOUT_PENDING
+        }
+        .to_string()),
         created_at: Set(now),
         finished_at: Set(None),
         extra_inboxes: Set(extra),
@@ -223,6 +231,7 @@ pub async fn publish_post(
         Some(Broadcast {
             activity: create,
             extra_inboxes: Vec::new(),
+            held: false,
         }),
     )
     .await?;

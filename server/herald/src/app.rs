@@ -231,8 +231,9 @@ impl Herald {
 /// How often the scheduler looks for posts due to go out.
 const SCHEDULER_TICK: Duration = Duration::from_secs(1);
 
-/// Publishes scheduled posts when they are due, until `shutdown`. Runs beside every
-/// delivery worker; the database lets only one of them publish each post.
+/// Publishes scheduled posts when they are due, and releases fan-outs held for mentions
+/// that no process released (it stopped first), until `shutdown`. Runs beside every
+/// delivery worker; the database lets only one of them publish or release each post.
 pub async fn run_scheduler(
     federation: FederationConfig<HeraldState>,
     mut shutdown: watch::Receiver<bool>,
@@ -253,6 +254,13 @@ pub async fn run_scheduler(
             Ok(published) => tracing::info!(published, "scheduled posts published"),
             Err(e) => {
                 tracing::warn!(error = %crate::error_chain(&e), "publishing scheduled posts failed")
+            }
+        }
+        match crate::posts::release_stale_held(&data, db::now()).await {
+            Ok(0) => {}
+            Ok(released) => tracing::info!(released, "held fan-outs released by the sweep"),
+            Err(e) => {
+                tracing::warn!(error = %crate::error_chain(&e), "releasing held fan-outs failed")
             }
         }
     }

@@ -268,8 +268,11 @@ impl TestInstance {
     }
 
     /// A worker to drive the queue by hand (`run_once`, `drain`).
-    pub fn worker(&self) -> Worker {
-        self.herald.worker().expect("worker")
+    pub fn worker(&self) -> TestWorker {
+        TestWorker {
+            worker: self.herald.worker().expect("worker"),
+            db: self.state().db.clone(),
+        }
     }
 
     /// Runs `herald ARGS` (the test crate's build of it) on this instance's database and
@@ -526,5 +529,33 @@ impl Drop for PostgresDatabase {
             });
         })
         .join();
+    }
+}
+
+/// A delivery worker on a test instance. Its `drain` first waits until no fan-out is held
+/// for its post's mentions (the instance releases them in a task of its own, within the
+/// mention lookup's time limit), so a test that drains after posting sees every delivery.
+pub struct TestWorker {
+    worker: Worker,
+    db: herald::db::DatabaseConnection,
+}
+
+impl TestWorker {
+    pub async fn drain(&self) -> Result<usize, herald::delivery::DeliveryError> {
+        crate::harness::eventually(
+            "held fan-outs released",
+            std::time::Duration::from_secs(30),
+            || async { (herald::db::count_held_fanouts(&self.db).await.ok()? == 0).then_some(()) },
+        )
+        .await;
+        self.worker.drain().await
+    }
+}
+
+impl std::ops::Deref for TestWorker {
+    type Target = Worker;
+
+    fn deref(&self) -> &Worker {
+        &self.worker
     }
 }

@@ -41,13 +41,25 @@ pub fn build_update_note(
     media: &[Media],
 ) -> (Uuid, OwnActivity) {
     let id = Uuid::now_v7();
+    (id, build_update_note_as(urls, channel, post, media, id))
+}
+
+/// The `Update(Note)` of [`build_update_note`] under a given activity id (to rebuild a
+/// stored one once its post's mentions are resolved).
+pub fn build_update_note_as(
+    urls: &Urls,
+    channel: &Channel,
+    post: &Post,
+    media: &[Media],
+    id: Uuid,
+) -> OwnActivity {
     let note = note_for(urls, channel, post, media);
     let mut update = activity(urls, channel, "Update", json!(note), id);
     // Addressed like the Note, so the same servers get it.
     update.to = note.to;
     update.cc = note.cc;
     update.published = post.updated_at;
-    (id, update)
+    update
 }
 
 /// `Delete` of a post with a `Tombstone` (Mastodon matches the status by its id).

@@ -1,10 +1,12 @@
-//! A post's body from the owner's input: validation, mentions resolved by WebFinger,
-//! Markdown rendered with hashtag and mention links, and the AS `tag` array.
+//! A post's body from the owner's input: validation, Markdown rendered with hashtag and
+//! mention links, and the AS `tag` array. Mentions of this instance's channels are linked
+//! at once; other servers' accounts are looked up by WebFinger later, off the request
+//! path (`held`).
 
 use super::PostError;
 use crate::{
     content::{self, Links},
-    db::{self, Channel, InteractionPolicy, Media, MediaId, PostBody, Visibility},
+    db::{self, Channel, InteractionPolicy, Media, MediaId, Post, PostBody, Visibility},
     federation::objects::ApubRemoteActor,
     state::HeraldState,
 };
@@ -18,7 +20,7 @@ pub const MAX_MEDIA: usize = 4;
 /// The longest content warning, in characters.
 pub const MAX_SUMMARY_CHARS: usize = 1_000;
 /// How long resolving one mention may take before it stays plain text.
-const MENTION_TIMEOUT: Duration = Duration::from_secs(5);
+pub(crate) const MENTION_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// What the owner sends to create or edit a post.
 #[derive(Clone, Debug, Default)]
@@ -141,21 +143,46 @@ struct Mentioned {
     href: String,
 }
 
-/// Resolves `user@domain` mentions: channels of this instance directly, others by
-/// WebFinger and the actor document (cached), all at once, each within a time limit.
-async fn resolve_mentions(data: &Data<HeraldState>, accts: Vec<String>) -> Vec<Mentioned> {
+/// The `user@domain` mentions in `text`, split into this instance's and other servers'.
+fn mention_accts(data: &HeraldState, text: &str) -> (Vec<String>, Vec<String>) {
     let authority = data.urls.authority();
-    let authority = authority.as_str();
-    let lookups = accts.into_iter().map(|acct| async move {
-        let (user, domain) = acct.split_once('@')?;
-        if domain.eq_ignore_ascii_case(authority) {
-            let channel = db::channel_by_name(&data.db, user).await.ok()?;
-            return Some(Mentioned {
+    content::mention_candidates(text)
+        .into_iter()
+        .partition(|acct| {
+            acct.split_once('@')
+                .is_some_and(|(_, domain)| domain.eq_ignore_ascii_case(&authority))
+        })
+}
+
+/// Whether `text` mentions accounts on other servers: its activity's fan-out is then held
+/// until they are resolved, off the request path.
+pub(crate) fn mentions_other_servers(data: &HeraldState, text: &str) -> bool {
+    !mention_accts(data, text).1.is_empty()
+}
+
+/// Resolves mentions of this instance's channels, from the database.
+async fn local_mentions(data: &HeraldState, accts: Vec<String>) -> Vec<Mentioned> {
+    let mut mentioned = Vec::new();
+    for acct in accts {
+        let Some((user, _)) = acct.split_once('@') else {
+            continue;
+        };
+        if let Ok(channel) = db::channel_by_name(&data.db, user).await {
+            mentioned.push(Mentioned {
                 actor: data.urls.channel(&channel.name).to_string(),
                 href: data.urls.profile_page(&channel.name).to_string(),
                 acct,
             });
         }
+    }
+    mentioned
+}
+
+/// Resolves mentions of other servers' accounts by WebFinger and the actor document
+/// (cached), all at once, each within [`MENTION_TIMEOUT`]. It waits on remote servers,
+/// so only background work calls it, never a request.
+async fn remote_mentions(data: &Data<HeraldState>, accts: Vec<String>) -> Vec<Mentioned> {
+    let lookups = accts.into_iter().map(|acct| async move {
         let request = data.reset_request_count();
         let lookup = webfinger_resolve_actor::<HeraldState, ApubRemoteActor>(&acct, &request);
         match tokio::time::timeout(MENTION_TIMEOUT, lookup).await {
@@ -177,20 +204,27 @@ async fn resolve_mentions(data: &Data<HeraldState>, accts: Vec<String>) -> Vec<M
         .collect()
 }
 
-/// Renders `input` into a post body for `channel`.
-pub(crate) async fn prepare_body(
-    data: &Data<HeraldState>,
+/// A body's HTML, `tag` array and mentioned actors: Markdown rendered with hashtag links
+/// and links for the mentions in `mentioned` (the others stay plain text).
+struct Rendering {
+    html: String,
+    tags: Vec<Value>,
+    mentions: Vec<String>,
+}
+
+fn render_text(
+    data: &HeraldState,
     channel: &Channel,
-    input: &PostInput,
-) -> PostBody {
-    let mentioned = resolve_mentions(data, content::mention_candidates(&input.text)).await;
+    text: &str,
+    mentioned: &[Mentioned],
+) -> Rendering {
     let hrefs: HashMap<String, String> = mentioned
         .iter()
         .map(|m| (m.acct.clone(), m.href.clone()))
         .collect();
     let hashtag_url = |tag: &str| data.urls.hashtag(&channel.name, tag).to_string();
     let rendered = content::render(
-        &input.text,
+        text,
         &Links {
             hashtag_url: &hashtag_url,
             mentions: &hrefs,
@@ -214,9 +248,27 @@ pub(crate) async fn prepare_body(
             mentions.push(m.actor.clone());
         }
     }
+    Rendering {
+        html: rendered.html,
+        tags,
+        mentions,
+    }
+}
+
+/// Renders `input` into a post body for `channel`, asking no other server: mentions of
+/// this instance's channels become links now, other servers' once resolved
+/// ([`resolve_mentions`]).
+pub(crate) async fn prepare_body(
+    data: &HeraldState,
+    channel: &Channel,
+    input: &PostInput,
+) -> PostBody {
+    let (local, _) = mention_accts(data, &input.text);
+    let mentioned = local_mentions(data, local).await;
+    let rendering = render_text(data, channel, &input.text, &mentioned);
     PostBody {
         source: input.text.clone(),
-        content_html: rendered.html,
+        content_html: rendering.html,
         summary: input.summary.clone(),
         language: input
             .language
@@ -224,11 +276,31 @@ pub(crate) async fn prepare_body(
             .or_else(|| channel.default_language.clone()),
         sensitive: input.sensitive || input.summary.is_some(),
         visibility: input.visibility,
-        tags,
-        mentions,
+        tags: rendering.tags,
+        mentions: rendering.mentions,
         policy: input.policy,
         media: input.media.clone(),
     }
+}
+
+/// `post` with every mention resolved, this instance's and other servers' (by WebFinger,
+/// each within [`MENTION_TIMEOUT`]): its HTML, `tag` and `mentions` rewritten. Waits on
+/// remote servers: for background work only.
+pub(crate) async fn resolve_mentions(
+    data: &Data<HeraldState>,
+    channel: &Channel,
+    post: &Post,
+) -> Post {
+    let (local, remote) = mention_accts(data, &post.source);
+    let (mut mentioned, remote) =
+        tokio::join!(local_mentions(data, local), remote_mentions(data, remote));
+    mentioned.extend(remote);
+    let rendering = render_text(data, channel, &post.source, &mentioned);
+    let mut resolved = post.clone();
+    resolved.content_html = rendering.html;
+    resolved.tags = rendering.tags;
+    resolved.mentions = rendering.mentions;
+    resolved
 }
 
 /// The inboxes of the servers of mentioned remote actors (from the actor cache).

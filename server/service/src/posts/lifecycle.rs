@@ -1,8 +1,8 @@
 //! Creating, previewing, editing, deleting, pinning and publishing posts.
 
 use super::{
-    body::{load_media, mention_inboxes, prepare_body},
-    PostError, PostInput,
+    body::{load_media, mention_inboxes, mentions_other_servers, prepare_body},
+    held, PostError, PostInput,
 };
 use crate::{
     db::{
@@ -41,6 +41,7 @@ fn broadcast<T: Serialize>(
     post: Option<PostId>,
     activity: &T,
     extra_inboxes: Vec<String>,
+    held: bool,
 ) -> Result<Broadcast, PostError> {
     Ok(Broadcast {
         activity: NewActivity {
@@ -51,6 +52,7 @@ fn broadcast<T: Serialize>(
             payload: serde_json::to_string(activity)?,
         },
         extra_inboxes,
+        held,
     })
 }
 
@@ -69,12 +71,23 @@ async fn add_reach(
     Ok(())
 }
 
-/// Enqueues a committed fan-out; if Redis is away, the sweeper does it later.
-async fn enqueue(data: &HeraldState, fanout: Option<FanoutId>) {
-    if let Some(fanout) = fanout {
-        if let Err(err) = data.queue.enqueue_fanout(fanout).await {
-            tracing::warn!(error = %crate::error_chain(&err), "could not enqueue a fan-out");
-        }
+/// Sends a committed fan-out on its way: to the queue (if Redis is away, the sweeper
+/// enqueues it later), or, when it is held for its post's mentions, to a task that
+/// resolves them and then releases it (if this process stops first, the scheduler's
+/// sweep does).
+async fn dispatch(data: &Data<HeraldState>, fanout: Option<FanoutId>, held: bool) {
+    let Some(fanout) = fanout else {
+        return;
+    };
+    if held {
+        let data = data.reset_request_count();
+        tokio::spawn(async move {
+            if let Err(err) = held::release(&data, fanout).await {
+                tracing::warn!(error = %crate::error_chain(&err), "could not release a held fan-out");
+            }
+        });
+    } else if let Err(err) = data.queue.enqueue_fanout(fanout).await {
+        tracing::warn!(error = %crate::error_chain(&err), "could not enqueue a fan-out");
     }
 }
 
@@ -102,6 +115,7 @@ pub async fn create(
         created_at: now,
         scheduled_at: input.scheduled_at,
     };
+    let held = new.scheduled_at.is_none() && mentions_other_servers(data, &input.text);
     let create = if new.scheduled_at.is_none() {
         let post = new.to_post();
         // A post's Create shares the post's UUID: one Create per post, found without a lookup.
@@ -114,12 +128,13 @@ pub async fn create(
             Some(post.id),
             &activity,
             extra,
+            held,
         )?)
     } else {
         None
     };
     let (post, fanout) = db::create_post(&data.db, new, create).await?;
-    enqueue(data, fanout).await;
+    dispatch(data, fanout, held).await;
     Ok(Published { post, media })
 }
 
@@ -189,7 +204,15 @@ pub async fn edit(
             "an attachment already belongs to another post",
         ));
     }
-    let body = prepare_body(data, channel, &input).await;
+    let mut body = prepare_body(data, channel, &input).await;
+    // The same Markdown keeps its rendering, whose mentions of other servers' accounts
+    // were resolved; new Markdown is rendered now and its mentions resolved later.
+    let rerendered = body.source != post.source;
+    if !rerendered {
+        body.content_html = post.content_html.clone();
+        body.tags = post.tags.clone();
+        body.mentions = post.mentions.clone();
+    }
     // Mastodon drops an Update whose `updated` is not later than the last one's.
     let updated_at = post
         .updated_at
@@ -212,6 +235,7 @@ pub async fn edit(
         || post.visibility != edited.visibility
         || post.policy != edited.policy
         || old_media.iter().map(|m| m.id).collect::<Vec<_>>() != input.media;
+    let held = rerendered && mentions_other_servers(data, &edited.source);
     let update = if post.published_at.is_some() && visible_change {
         edited.updated_at = Some(updated_at);
         let (activity_id, activity) =
@@ -230,6 +254,7 @@ pub async fn edit(
             Some(post.id),
             &activity,
             extra,
+            held,
         )?)
     } else {
         None
@@ -241,7 +266,7 @@ pub async fn edit(
     };
     let (post, fanout) =
         db::edit_post(&data.db, &post, body, stored_at, input.scheduled_at, update).await?;
-    enqueue(data, fanout).await;
+    dispatch(data, fanout, held).await;
     Ok(Published { post, media })
 }
 
@@ -265,12 +290,13 @@ pub async fn delete(
             Some(post.id),
             &activity,
             extra,
+            false,
         )?)
     } else {
         None
     };
     let fanout = db::delete_post(&data.db, &post, delete).await?;
-    enqueue(data, fanout).await;
+    dispatch(data, fanout, false).await;
     Ok(())
 }
 
@@ -307,10 +333,11 @@ pub async fn pin(
             Some(post.id),
             &activity,
             Vec::new(),
+            false,
         )?,
     )
     .await?;
-    enqueue(data, fanout).await;
+    dispatch(data, fanout, false).await;
     let post = db::post_by_id(&data.db, channel.id, id).await?;
     Ok(Published { post, media })
 }
@@ -328,6 +355,7 @@ pub async fn publish_due(data: &Data<HeraldState>, now: DateTime<Utc>) -> Result
         out.scheduled_at = None;
         let activity = build_create(&data.urls, &channel, &out, &media, post.id.0);
         let extra = mention_inboxes(data, &post.mentions).await;
+        let held = mentions_other_servers(data, &post.source);
         let create = broadcast(
             post.id.0,
             &channel,
@@ -335,9 +363,10 @@ pub async fn publish_due(data: &Data<HeraldState>, now: DateTime<Utc>) -> Result
             Some(post.id),
             &activity,
             extra,
+            held,
         )?;
         if let Some(fanout) = db::publish_scheduled(&data.db, post.id, now, create).await? {
-            enqueue(data, Some(fanout)).await;
+            dispatch(data, Some(fanout), held).await;
             published += 1;
         }
     }

@@ -1,16 +1,19 @@
 //! The post lifecycle, shared by the API and the scheduler: create (now or scheduled),
 //! preview, edit, delete, pin and unpin, publish what is due, and profile changes. Each
-//! step validates, resolves mentions, renders the body, builds its activity and stores
-//! both in one transaction, then enqueues the fan-out.
+//! step validates, renders the body, builds its activity and stores both in one
+//! transaction, then enqueues the fan-out; a post that mentions other servers' accounts
+//! has its fan-out held until they are resolved off the request path (`held`).
 //!
 //! Called by entry points (`api`, `app`'s scheduler); calls `content`, `federation`
 //! (builders, WebFinger), `db` and `delivery`.
 
 mod body;
+mod held;
 mod lifecycle;
 mod profile;
 
 pub use body::{PostInput, MAX_MEDIA, MAX_SUMMARY_CHARS};
+pub use held::{release as release_held, release_stale as release_stale_held};
 pub use lifecycle::{create, delete, edit, pin, preview, publish_due, Preview, Published};
 pub use profile::{update_profile, ProfileInput, MAX_FIELDS};
 

@@ -137,6 +137,7 @@ pub async fn update_profile(
                 payload: serde_json::to_string(&update)?,
             },
             extra_inboxes: Vec::new(),
+            held: false,
         },
     )
     .await?;
