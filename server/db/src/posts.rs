@@ -6,8 +6,8 @@ use super::{
     entities::{activity, fanout, post},
     media::attach_media,
     policy::{from_json, to_json},
-    ChannelId, DbError, DbResult, FanoutId, InteractionPolicy, MediaId, NewActivity, PostId,
-    Visibility, FANOUT_PENDING,
+    ChannelId, DbError, DbResult, FanoutId, FanoutState, InteractionPolicy, MediaId, NewActivity,
+    PostId, Visibility,
 };
 use chrono::{DateTime, Utc};
 use sea_orm::{
@@ -159,7 +159,7 @@ async fn insert_broadcast(txn: &DatabaseTransaction, broadcast: Broadcast) -> Db
     let extra = (!broadcast.extra_inboxes.is_empty()).then(|| to_json(&broadcast.extra_inboxes));
     let fanout = fanout::ActiveModel {
         activity_id: Set(activity_id),
-        state: Set(FANOUT_PENDING.to_string()),
+        state: Set(FanoutState::Pending.as_str().to_string()),
         created_at: Set(now),
         finished_at: Set(None),
         extra_inboxes: Set(extra),
