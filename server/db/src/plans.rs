@@ -7,7 +7,7 @@ use super::{
     delivery_reports::{backlog_counts_query, troubled_deliveries_query},
     fanouts::stale_pending_fanouts_query,
     followers::follower_inbox_page_query,
-    posts::list_posts_query,
+    post_queries::list_posts_query,
     recovery::{overdue_retries_query, stale_pending_deliveries_query},
     ChannelId, DbResult, PostId,
 };
