@@ -291,9 +291,13 @@ async fn upgrade_keeps_the_data(url: &str) {
     assert_eq!(activity.post_id.map(|p| p.0), Some(post_id));
     assert_eq!(activity.payload, payload);
     let fanout = db::fanout_for_activity(&conn, activity_id).await.unwrap();
-    assert_eq!(fanout.state, db::FANOUT_DONE);
+    assert_eq!(fanout.state, db::FanoutState::Done.as_str());
     let counts = db::delivery_counts(&conn, Some(activity_id)).await.unwrap();
-    assert_eq!(counts[db::DELIVERY_DELIVERED], 1, "{counts:?}");
+    assert_eq!(
+        counts[db::DeliveryState::Delivered.as_str()],
+        1,
+        "{counts:?}"
+    );
     assert_eq!(counts.values().sum::<u64>(), 1, "{counts:?}");
 
     // Herald serves the upgraded database: a new post goes to the follower stored before

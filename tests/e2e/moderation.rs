@@ -367,7 +367,7 @@ async fn deliveries_to_a_blocked_domain_are_not_sent() {
         failed[0].authority.starts_with("spam.localhost:"),
         "{failed:?}"
     );
-    assert_eq!(failed[0].state, herald::db::DELIVERY_FAILED);
+    assert_eq!(failed[0].state, herald::db::DeliveryState::Failed.as_str());
     assert_eq!(
         failed[0].last_error.as_deref(),
         Some("the domain is blocked")

@@ -3,7 +3,7 @@
 use super::{
     authority_of,
     entities::{activity, delivery},
-    ChannelId, DbError, DbResult, DeliveryId, PostId, DELIVERY_PENDING,
+    ChannelId, DbError, DbResult, DeliveryId, DeliveryState, PostId,
 };
 use chrono::{DateTime, Utc};
 use sea_orm::{
@@ -109,7 +109,7 @@ pub async fn insert_activity_for_inbox(
         activity_id: Set(new.id.to_string()),
         inbox: Set(inbox.to_string()),
         authority: Set(authority_of(inbox)),
-        state: Set(DELIVERY_PENDING.to_string()),
+        state: Set(DeliveryState::Pending.as_str().to_string()),
         attempts: Set(0),
         last_status: Set(None),
         last_error: Set(None),

@@ -1,42 +1,21 @@
-//! The queue's records: fan-outs (one per broadcast activity) and deliveries (one per
-//! activity and inbox). The database is the source of truth; Redis only carries ids.
+//! Deliveries: one per activity and inbox, created by a fan-out's expansion (or with an
+//! activity addressed to one inbox, see `activities`) and updated with the outcome of
+//! every attempt. The database is the source of truth; Redis only carries ids and attempt
+//! counts. Putting lost or parked work back is `recovery`; the reports are
+//! `delivery_reports`.
 
 use super::{
     authority_of,
-    entities::{activity, channel, delivery, fanout},
-    Activity, Channel, DbError, DbResult,
+    entities::{activity, channel, delivery},
+    Activity, Channel, DbError, DbResult, DeliveryState,
 };
 use chrono::{DateTime, Utc};
 use sea_orm::{
     sea_query::{Expr, OnConflict},
-    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
-    QuerySelect, Select, Set,
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set,
 };
-use std::collections::BTreeMap;
 use url::Url;
 use uuid::Uuid;
-
-pub const FANOUT_PENDING: &str = "pending";
-pub const FANOUT_DONE: &str = "done";
-
-pub const DELIVERY_PENDING: &str = "pending";
-pub const DELIVERY_DELIVERED: &str = "delivered";
-pub const DELIVERY_RETRYING: &str = "retrying";
-pub const DELIVERY_FAILED: &str = "failed";
-/// Waiting for an unreachable server to come back; not retried until then.
-pub const DELIVERY_PARKED: &str = "parked";
-
-/// Every delivery state, in the order reports show them.
-pub const DELIVERY_STATES: [&str; 5] = [
-    DELIVERY_PENDING,
-    DELIVERY_DELIVERED,
-    DELIVERY_RETRYING,
-    DELIVERY_FAILED,
-    DELIVERY_PARKED,
-];
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct FanoutId(pub i64);
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct DeliveryId(pub i64);
@@ -45,35 +24,11 @@ pub struct DeliveryId(pub i64);
 /// count no longer matches the record is a stale duplicate and is skipped.
 pub type QueuedDelivery = (DeliveryId, u32);
 
-fn queued(rows: Vec<(i64, i32)>) -> Vec<QueuedDelivery> {
+/// Reads `(id, attempts)` rows as deliveries to enqueue.
+pub(super) fn queued(rows: Vec<(i64, i32)>) -> Vec<QueuedDelivery> {
     rows.into_iter()
         .map(|(id, attempts)| (DeliveryId(id), u32::try_from(attempts).unwrap_or_default()))
         .collect()
-}
-
-#[derive(Clone, Debug)]
-pub struct Fanout {
-    pub id: FanoutId,
-    pub activity_id: Uuid,
-    pub state: String,
-    pub created_at: DateTime<Utc>,
-    /// Inboxes beyond the followers' (mentioned actors' servers).
-    pub extra_inboxes: Vec<String>,
-}
-
-impl TryFrom<fanout::Model> for Fanout {
-    type Error = DbError;
-
-    fn try_from(m: fanout::Model) -> DbResult<Fanout> {
-        Ok(Fanout {
-            id: FanoutId(m.id),
-            activity_id: Uuid::parse_str(&m.activity_id)
-                .map_err(|e| DbError::Corrupt(e.to_string()))?,
-            state: m.state,
-            created_at: m.created_at,
-            extra_inboxes: super::policy::from_json(m.extra_inboxes.as_deref()),
-        })
-    }
 }
 
 #[derive(Clone, Debug)]
@@ -82,7 +37,7 @@ pub struct Delivery {
     pub activity_id: Uuid,
     pub inbox: String,
     pub authority: String,
-    pub state: String,
+    pub state: DeliveryState,
     pub attempts: u32,
     pub last_status: Option<u16>,
     pub last_error: Option<String>,
@@ -90,19 +45,21 @@ pub struct Delivery {
     pub next_attempt_at: Option<DateTime<Utc>>,
 }
 
-impl From<delivery::Model> for Delivery {
-    fn from(m: delivery::Model) -> Delivery {
-        Delivery {
+impl TryFrom<delivery::Model> for Delivery {
+    type Error = DbError;
+
+    fn try_from(m: delivery::Model) -> DbResult<Delivery> {
+        Ok(Delivery {
             id: DeliveryId(m.id),
             activity_id: Uuid::parse_str(&m.activity_id).unwrap_or_default(),
             inbox: m.inbox,
             authority: m.authority,
-            state: m.state,
+            state: DeliveryState::from_stored(&m.state)?,
             attempts: u32::try_from(m.attempts).unwrap_or_default(),
             last_status: m.last_status.and_then(|s| u16::try_from(s).ok()),
             last_error: m.last_error,
             next_attempt_at: m.next_attempt_at,
-        }
+        })
     }
 }
 
@@ -112,69 +69,6 @@ pub struct DeliveryWork {
     pub delivery: Delivery,
     pub activity: Activity,
     pub channel: Channel,
-}
-
-pub async fn fanout_by_id(db: &impl ConnectionTrait, id: FanoutId) -> DbResult<Fanout> {
-    fanout::Entity::find_by_id(id.0)
-        .one(db)
-        .await?
-        .ok_or(DbError::NotFound)?
-        .try_into()
-}
-
-/// Fan-outs still pending that were created before `older_than`: the sweeper re-enqueues
-/// them in case the process died between commit and enqueue.
-pub async fn stale_pending_fanouts(
-    db: &impl ConnectionTrait,
-    older_than: DateTime<Utc>,
-    limit: u64,
-) -> DbResult<Vec<FanoutId>> {
-    Ok(stale_pending_fanouts_query(older_than, limit)
-        .into_tuple::<i64>()
-        .all(db)
-        .await?
-        .into_iter()
-        .map(FanoutId)
-        .collect())
-}
-
-/// Deliveries still pending whose record has not changed since `older_than`: the
-/// sweeper re-enqueues them in case their stream entry was lost.
-pub async fn stale_pending_deliveries(
-    db: &impl ConnectionTrait,
-    older_than: DateTime<Utc>,
-    limit: u64,
-) -> DbResult<Vec<QueuedDelivery>> {
-    Ok(queued(
-        stale_pending_deliveries_query(older_than, limit)
-            .into_tuple::<(i64, i32)>()
-            .all(db)
-            .await?,
-    ))
-}
-
-/// Marks pending deliveries as just enqueued, so the sweeper leaves them alone for a while.
-pub async fn touch_deliveries(db: &impl ConnectionTrait, ids: &[QueuedDelivery]) -> DbResult<()> {
-    if ids.is_empty() {
-        return Ok(());
-    }
-    delivery::Entity::update_many()
-        .col_expr(delivery::Column::UpdatedAt, Expr::value(Utc::now()))
-        .filter(delivery::Column::Id.is_in(ids.iter().map(|(id, _)| id.0)))
-        .filter(delivery::Column::State.eq(DELIVERY_PENDING))
-        .exec(db)
-        .await?;
-    Ok(())
-}
-
-pub async fn finish_fanout(db: &impl ConnectionTrait, id: FanoutId) -> DbResult<()> {
-    fanout::Entity::update_many()
-        .col_expr(fanout::Column::State, Expr::value(FANOUT_DONE))
-        .col_expr(fanout::Column::FinishedAt, Expr::value(Utc::now()))
-        .filter(fanout::Column::Id.eq(id.0))
-        .exec(db)
-        .await?;
-    Ok(())
 }
 
 /// How [`insert_deliveries`] finds the rows it made.
@@ -204,7 +98,7 @@ pub async fn insert_deliveries(
         authority: Set(Url::parse(inbox)
             .map(|u| authority_of(&u))
             .unwrap_or_default()),
-        state: Set(DELIVERY_PENDING.to_string()),
+        state: Set(DeliveryState::Pending.as_str().to_string()),
         attempts: Set(0),
         last_status: Set(None),
         last_error: Set(None),
@@ -231,7 +125,7 @@ pub async fn insert_deliveries(
         .column(delivery::Column::Id)
         .column(delivery::Column::Attempts)
         .filter(delivery::Column::ActivityId.eq(activity.to_string()))
-        .filter(delivery::Column::State.eq(DELIVERY_PENDING));
+        .filter(delivery::Column::State.eq(DeliveryState::Pending.as_str()));
     query = match list {
         InboxList::SortedPage => query
             .filter(delivery::Column::Inbox.gte(first.as_str()))
@@ -242,11 +136,11 @@ pub async fn insert_deliveries(
 }
 
 pub async fn delivery_by_id(db: &impl ConnectionTrait, id: DeliveryId) -> DbResult<Delivery> {
-    Ok(delivery::Entity::find_by_id(id.0)
+    delivery::Entity::find_by_id(id.0)
         .one(db)
         .await?
         .ok_or(DbError::NotFound)?
-        .into())
+        .try_into()
 }
 
 /// Many deliveries by id, in one query (a worker loads a whole batch of jobs at once).
@@ -257,13 +151,13 @@ pub async fn deliveries_by_ids(
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    Ok(delivery::Entity::find()
+    delivery::Entity::find()
         .filter(delivery::Column::Id.is_in(ids.iter().map(|id| id.0)))
         .all(db)
         .await?
         .into_iter()
-        .map(Delivery::from)
-        .collect())
+        .map(Delivery::try_from)
+        .collect()
 }
 
 /// Records many successful deliveries that got the same `status`, in one statement: each
@@ -277,7 +171,10 @@ pub async fn record_delivered(
         return Ok(());
     }
     delivery::Entity::update_many()
-        .col_expr(delivery::Column::State, Expr::value(DELIVERY_DELIVERED))
+        .col_expr(
+            delivery::Column::State,
+            Expr::value(DeliveryState::Delivered.as_str()),
+        )
         .col_expr(
             delivery::Column::Attempts,
             Expr::col(delivery::Column::Attempts).add(1),
@@ -321,7 +218,7 @@ pub async fn delivery_work(db: &impl ConnectionTrait, id: DeliveryId) -> DbResul
 /// The outcome of one attempt, as recorded.
 #[derive(Clone, Debug)]
 pub struct AttemptRecord {
-    pub state: &'static str,
+    pub state: DeliveryState,
     pub attempts: u32,
     pub status: Option<u16>,
     pub error: Option<String>,
@@ -336,7 +233,7 @@ pub async fn record_attempt(
     record: AttemptRecord,
 ) -> DbResult<()> {
     delivery::Entity::update_many()
-        .col_expr(delivery::Column::State, Expr::value(record.state))
+        .col_expr(delivery::Column::State, Expr::value(record.state.as_str()))
         .col_expr(
             delivery::Column::Attempts,
             Expr::value(i32::try_from(record.attempts).unwrap_or(i32::MAX)),
@@ -355,287 +252,4 @@ pub async fn record_attempt(
         .exec(db)
         .await?;
     Ok(())
-}
-
-/// Moves deliveries in state `from` (optionally to one server) back to pending and
-/// returns them, to enqueue: a revived server's parked deliveries (which keep their
-/// attempts), or dead letters an operator retries (`restart`: attempts begin again).
-pub async fn requeue_deliveries(
-    db: &impl ConnectionTrait,
-    from: &str,
-    authority: Option<&str>,
-    limit: u64,
-    restart: bool,
-) -> DbResult<Vec<QueuedDelivery>> {
-    let mut query = delivery::Entity::find()
-        .select_only()
-        .column(delivery::Column::Id)
-        .column(delivery::Column::Attempts)
-        .filter(delivery::Column::State.eq(from));
-    if let Some(authority) = authority {
-        query = query.filter(delivery::Column::Authority.eq(authority));
-    }
-    let rows = queued(
-        query
-            .order_by_asc(delivery::Column::Id)
-            .limit(limit)
-            .into_tuple::<(i64, i32)>()
-            .all(db)
-            .await?,
-    );
-    if rows.is_empty() {
-        return Ok(rows);
-    }
-    let mut update = delivery::Entity::update_many()
-        .col_expr(delivery::Column::State, Expr::value(DELIVERY_PENDING))
-        .col_expr(delivery::Column::UpdatedAt, Expr::value(Utc::now()));
-    if restart {
-        update = update
-            .col_expr(delivery::Column::Attempts, Expr::value(0))
-            .col_expr(
-                delivery::Column::LastError,
-                Expr::value(Option::<String>::None),
-            )
-            .col_expr(
-                delivery::Column::LastStatus,
-                Expr::value(Option::<i32>::None),
-            );
-    }
-    update
-        .filter(delivery::Column::Id.is_in(rows.iter().map(|(id, _)| id.0)))
-        .filter(delivery::Column::State.eq(from))
-        .exec(db)
-        .await?;
-    Ok(if restart {
-        rows.into_iter().map(|(id, _)| (id, 0)).collect()
-    } else {
-        rows
-    })
-}
-
-/// One parked delivery to `authority`, to probe the server with.
-pub async fn parked_delivery(
-    db: &impl ConnectionTrait,
-    authority: &str,
-) -> DbResult<Option<QueuedDelivery>> {
-    Ok(queued(
-        delivery::Entity::find()
-            .select_only()
-            .column(delivery::Column::Id)
-            .column(delivery::Column::Attempts)
-            .filter(delivery::Column::Authority.eq(authority))
-            .filter(delivery::Column::State.eq(DELIVERY_PARKED))
-            .order_by_desc(delivery::Column::Id)
-            .into_tuple::<(i64, i32)>()
-            .one(db)
-            .await?
-            .into_iter()
-            .collect(),
-    )
-    .pop())
-}
-
-/// Deletes dead letters (failed deliveries), optionally to one server; returns how many.
-pub async fn drop_failed_deliveries(
-    db: &impl ConnectionTrait,
-    authority: Option<&str>,
-) -> DbResult<u64> {
-    let mut query =
-        delivery::Entity::delete_many().filter(delivery::Column::State.eq(DELIVERY_FAILED));
-    if let Some(authority) = authority {
-        query = query.filter(delivery::Column::Authority.eq(authority));
-    }
-    Ok(query.exec(db).await?.rows_affected)
-}
-
-/// Retrying deliveries overdue by more than `grace` at `now`: their retry was lost from
-/// Redis (the sweeper re-enqueues them).
-pub async fn overdue_retries(
-    db: &impl ConnectionTrait,
-    now: DateTime<Utc>,
-    grace: chrono::Duration,
-    limit: u64,
-) -> DbResult<Vec<QueuedDelivery>> {
-    Ok(queued(
-        overdue_retries_query(now - grace, limit)
-            .into_tuple::<(i64, i32)>()
-            .all(db)
-            .await?,
-    ))
-}
-
-#[derive(FromQueryResult)]
-struct StateCount {
-    state: String,
-    count: i64,
-}
-
-/// How many deliveries (of `activity`, or of all) are in each state; every state is
-/// present, with zero where none is.
-pub async fn delivery_counts(
-    db: &impl ConnectionTrait,
-    activity: Option<Uuid>,
-) -> DbResult<BTreeMap<String, u64>> {
-    let mut query = delivery::Entity::find()
-        .select_only()
-        .column(delivery::Column::State)
-        .column_as(delivery::Column::Id.count(), "count");
-    if let Some(activity) = activity {
-        query = query.filter(delivery::Column::ActivityId.eq(activity.to_string()));
-    }
-    let rows = query
-        .group_by(delivery::Column::State)
-        .into_model::<StateCount>()
-        .all(db)
-        .await?;
-    let mut counts: BTreeMap<String, u64> =
-        DELIVERY_STATES.iter().map(|s| (s.to_string(), 0)).collect();
-    for row in rows {
-        counts.insert(row.state, u64::try_from(row.count).unwrap_or_default());
-    }
-    Ok(counts)
-}
-
-/// How many deliveries are in each state but `delivered` (the queue's backlog and its
-/// dead letters), every such state present. Reads only those rows, through the state
-/// index: delivered rows, by far the most, are not counted.
-pub async fn backlog_counts(db: &impl ConnectionTrait) -> DbResult<BTreeMap<String, u64>> {
-    let open = open_states();
-    let rows = backlog_counts_query()
-        .into_model::<StateCount>()
-        .all(db)
-        .await?;
-    let mut counts: BTreeMap<String, u64> = open.iter().map(|s| (s.to_string(), 0)).collect();
-    for row in rows {
-        counts.insert(row.state, u64::try_from(row.count).unwrap_or_default());
-    }
-    Ok(counts)
-}
-
-/// The deliveries of `activity` that failed, are retrying or are parked, for the report.
-pub async fn troubled_deliveries(
-    db: &impl ConnectionTrait,
-    activity: Uuid,
-    limit: u64,
-) -> DbResult<Vec<Delivery>> {
-    Ok(troubled_deliveries_query(activity, limit)
-        .all(db)
-        .await?
-        .into_iter()
-        .map(Delivery::from)
-        .collect())
-}
-
-/// The fan-out of `activity`.
-pub async fn fanout_for_activity(db: &impl ConnectionTrait, activity: Uuid) -> DbResult<Fanout> {
-    fanout::Entity::find()
-        .filter(fanout::Column::ActivityId.eq(activity.to_string()))
-        .one(db)
-        .await?
-        .ok_or(DbError::NotFound)?
-        .try_into()
-}
-
-/// Sets the due time of retrying deliveries (the sweeper re-enqueued them).
-pub async fn reschedule_retries(
-    db: &impl ConnectionTrait,
-    ids: &[QueuedDelivery],
-    due: DateTime<Utc>,
-) -> DbResult<()> {
-    if ids.is_empty() {
-        return Ok(());
-    }
-    delivery::Entity::update_many()
-        .col_expr(delivery::Column::NextAttemptAt, Expr::value(Some(due)))
-        .filter(delivery::Column::Id.is_in(ids.iter().map(|(id, _)| id.0)))
-        .exec(db)
-        .await?;
-    Ok(())
-}
-
-// The hot queries' builders, shared with `plans` (which checks their indexes).
-
-pub(super) fn stale_pending_fanouts_query(
-    older_than: DateTime<Utc>,
-    limit: u64,
-) -> Select<fanout::Entity> {
-    fanout::Entity::find()
-        .select_only()
-        .column(fanout::Column::Id)
-        .filter(fanout::Column::State.eq(FANOUT_PENDING))
-        .filter(fanout::Column::CreatedAt.lt(older_than))
-        .order_by_asc(fanout::Column::Id)
-        .limit(limit)
-}
-
-pub(super) fn stale_pending_deliveries_query(
-    older_than: DateTime<Utc>,
-    limit: u64,
-) -> Select<delivery::Entity> {
-    ids_in_state_before(
-        DELIVERY_PENDING,
-        delivery::Column::UpdatedAt,
-        older_than,
-        limit,
-    )
-}
-
-pub(super) fn overdue_retries_query(
-    due_before: DateTime<Utc>,
-    limit: u64,
-) -> Select<delivery::Entity> {
-    ids_in_state_before(
-        DELIVERY_RETRYING,
-        delivery::Column::NextAttemptAt,
-        due_before,
-        limit,
-    )
-}
-
-/// Ids and attempts of deliveries in `state` whose `time` is before `before`, oldest id
-/// first.
-fn ids_in_state_before(
-    state: &str,
-    time: delivery::Column,
-    before: DateTime<Utc>,
-    limit: u64,
-) -> Select<delivery::Entity> {
-    delivery::Entity::find()
-        .select_only()
-        .column(delivery::Column::Id)
-        .column(delivery::Column::Attempts)
-        .filter(delivery::Column::State.eq(state))
-        .filter(time.lt(before))
-        .order_by_asc(delivery::Column::Id)
-        .limit(limit)
-}
-
-/// Every delivery state but `delivered`.
-fn open_states() -> Vec<&'static str> {
-    DELIVERY_STATES
-        .iter()
-        .copied()
-        .filter(|s| *s != DELIVERY_DELIVERED)
-        .collect()
-}
-
-pub(super) fn backlog_counts_query() -> Select<delivery::Entity> {
-    delivery::Entity::find()
-        .select_only()
-        .column(delivery::Column::State)
-        .column_as(delivery::Column::Id.count(), "count")
-        .filter(delivery::Column::State.is_in(open_states()))
-        .group_by(delivery::Column::State)
-}
-
-pub(super) fn troubled_deliveries_query(activity: Uuid, limit: u64) -> Select<delivery::Entity> {
-    delivery::Entity::find()
-        .filter(delivery::Column::ActivityId.eq(activity.to_string()))
-        .filter(delivery::Column::State.is_in([
-            DELIVERY_FAILED,
-            DELIVERY_RETRYING,
-            DELIVERY_PARKED,
-        ]))
-        .order_by_asc(delivery::Column::Authority)
-        .limit(limit)
 }

@@ -7,7 +7,7 @@
 use super::{
     entities::{activity, fanout, post},
     policy::to_json,
-    DbResult, FanoutId, PostId,
+    DbResult, FanoutId, FanoutState, PostId,
 };
 use chrono::{DateTime, Utc};
 use sea_orm::{
@@ -16,9 +16,6 @@ use sea_orm::{
 };
 use serde_json::Value;
 use uuid::Uuid;
-
-/// The state of a fan-out whose post's mentions are still being looked up.
-pub const FANOUT_HELD: &str = "held";
 
 /// A post's mentions as resolved: its HTML with their links, its `tag` array and the
 /// mentioned actors' ids. Written only if the post's Markdown is still `source` (an edit
@@ -52,7 +49,7 @@ pub async fn held_fanouts_before(
     Ok(fanout::Entity::find()
         .select_only()
         .column(fanout::Column::Id)
-        .filter(fanout::Column::State.eq(FANOUT_HELD))
+        .filter(fanout::Column::State.eq(FanoutState::Held.as_str()))
         .filter(fanout::Column::CreatedAt.lt(older_than))
         .order_by_asc(fanout::Column::CreatedAt)
         .limit(limit)
@@ -67,7 +64,7 @@ pub async fn held_fanouts_before(
 /// How many fan-outs are held (for tests and tools that wait for every post to be out).
 pub async fn count_held_fanouts(db: &impl ConnectionTrait) -> DbResult<u64> {
     Ok(fanout::Entity::find()
-        .filter(fanout::Column::State.eq(FANOUT_HELD))
+        .filter(fanout::Column::State.eq(FanoutState::Held.as_str()))
         .count(db)
         .await?)
 }
@@ -79,10 +76,13 @@ pub async fn release_held_fanout(db: &DatabaseConnection, release: Release) -> D
     let txn = db.begin().await?;
     let extra = (!release.extra_inboxes.is_empty()).then(|| to_json(&release.extra_inboxes));
     let released = fanout::Entity::update_many()
-        .col_expr(fanout::Column::State, Expr::value(super::FANOUT_PENDING))
+        .col_expr(
+            fanout::Column::State,
+            Expr::value(FanoutState::Pending.as_str()),
+        )
         .col_expr(fanout::Column::ExtraInboxes, Expr::value(extra))
         .filter(fanout::Column::Id.eq(release.fanout.0))
-        .filter(fanout::Column::State.eq(FANOUT_HELD))
+        .filter(fanout::Column::State.eq(FanoutState::Held.as_str()))
         .exec(&txn)
         .await?;
     if released.rows_affected == 0 {
@@ -116,10 +116,13 @@ pub async fn release_held_fanout(db: &DatabaseConnection, release: Release) -> D
 /// Ends a held fan-out without sending anything (its post was deleted meanwhile).
 pub async fn cancel_held_fanout(db: &impl ConnectionTrait, id: FanoutId) -> DbResult<bool> {
     let result = fanout::Entity::update_many()
-        .col_expr(fanout::Column::State, Expr::value(super::FANOUT_DONE))
+        .col_expr(
+            fanout::Column::State,
+            Expr::value(FanoutState::Done.as_str()),
+        )
         .col_expr(fanout::Column::FinishedAt, Expr::value(Utc::now()))
         .filter(fanout::Column::Id.eq(id.0))
-        .filter(fanout::Column::State.eq(FANOUT_HELD))
+        .filter(fanout::Column::State.eq(FanoutState::Held.as_str()))
         .exec(db)
         .await?;
     Ok(result.rows_affected > 0)

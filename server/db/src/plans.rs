@@ -4,12 +4,11 @@
 //! query code uses, so a change to one is checked here too.
 
 use super::{
-    deliveries::{
-        backlog_counts_query, overdue_retries_query, stale_pending_deliveries_query,
-        stale_pending_fanouts_query, troubled_deliveries_query,
-    },
+    delivery_reports::{backlog_counts_query, troubled_deliveries_query},
+    fanouts::stale_pending_fanouts_query,
     followers::follower_inbox_page_query,
-    posts::list_posts_query,
+    post_queries::list_posts_query,
+    recovery::{overdue_retries_query, stale_pending_deliveries_query},
     ChannelId, DbResult, PostId,
 };
 use chrono::Utc;

@@ -1,19 +1,19 @@
 //! Posts through their lifecycle: published (with their `Create`), scheduled, edited,
 //! pinned, deleted. Each change that federates stores its activity and a pending fan-out
-//! in the same transaction, so a committed change always reaches followers.
+//! in the same transaction, so a committed change always reaches followers. Reading posts
+//! is `post_queries`.
 
 use super::{
     entities::{activity, fanout, post},
     media::attach_media,
     policy::{from_json, to_json},
-    ChannelId, DbError, DbResult, FanoutId, InteractionPolicy, MediaId, NewActivity, PostId,
-    Visibility, FANOUT_PENDING,
+    ChannelId, DbError, DbResult, FanoutId, FanoutState, InteractionPolicy, MediaId, NewActivity,
+    PostId, Visibility,
 };
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    sea_query::Expr, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    DatabaseTransaction, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Select, Set, TransactionTrait,
+    sea_query::Expr, ActiveModelTrait, ColumnTrait, DatabaseConnection, DatabaseTransaction,
+    EntityTrait, IntoActiveModel, QueryFilter, Set, TransactionTrait,
 };
 use serde_json::Value;
 
@@ -163,10 +163,11 @@ async fn insert_broadcast(txn: &DatabaseTransaction, broadcast: Broadcast) -> Db
     let fanout = fanout::ActiveModel {
         activity_id: Set(activity_id),
         state: Set(if broadcast.held {
-            super::FANOUT_HELD
+            FanoutState::Held
         } else {
-            FANOUT_PENDING
+            FanoutState::Pending
         }
+        .as_str()
         .to_string()),
         created_at: Set(now),
         finished_at: Set(None),
@@ -372,118 +373,6 @@ pub async fn publish_scheduled(
     let fanout = insert_broadcast(&txn, create).await?;
     txn.commit().await?;
     Ok(Some(fanout))
-}
-
-/// Scheduled posts due at `now`.
-pub async fn due_scheduled_posts(
-    db: &impl ConnectionTrait,
-    now: DateTime<Utc>,
-    limit: u64,
-) -> DbResult<Vec<Post>> {
-    post::Entity::find()
-        .filter(post::Column::PublishedAt.is_null())
-        .filter(post::Column::DeletedAt.is_null())
-        .filter(post::Column::ScheduledAt.lte(now))
-        .order_by_asc(post::Column::ScheduledAt)
-        .limit(limit)
-        .all(db)
-        .await?
-        .into_iter()
-        .map(Post::try_from)
-        .collect()
-}
-
-/// A channel's scheduled posts, soonest first.
-pub async fn scheduled_posts(db: &impl ConnectionTrait, channel: ChannelId) -> DbResult<Vec<Post>> {
-    post::Entity::find()
-        .filter(post::Column::ChannelId.eq(channel.0))
-        .filter(post::Column::PublishedAt.is_null())
-        .filter(post::Column::DeletedAt.is_null())
-        .order_by_asc(post::Column::ScheduledAt)
-        .all(db)
-        .await?
-        .into_iter()
-        .map(Post::try_from)
-        .collect()
-}
-
-/// A channel's pinned posts, most recently pinned first.
-pub async fn pinned_posts(db: &impl ConnectionTrait, channel: ChannelId) -> DbResult<Vec<Post>> {
-    post::Entity::find()
-        .filter(post::Column::ChannelId.eq(channel.0))
-        .filter(post::Column::PinnedAt.is_not_null())
-        .filter(post::Column::DeletedAt.is_null())
-        .order_by_desc(post::Column::PinnedAt)
-        .all(db)
-        .await?
-        .into_iter()
-        .map(Post::try_from)
-        .collect()
-}
-
-/// A post of `channel` by id (deleted posts included: callers decide what a tombstone shows).
-pub async fn post_by_id(
-    db: &impl ConnectionTrait,
-    channel: ChannelId,
-    id: PostId,
-) -> DbResult<Post> {
-    post::Entity::find_by_id(id.to_string())
-        .filter(post::Column::ChannelId.eq(channel.0))
-        .one(db)
-        .await?
-        .ok_or(DbError::NotFound)?
-        .try_into()
-}
-
-/// A post by id alone, for dereferencing its ActivityPub id.
-pub async fn post_by_uuid(db: &impl ConnectionTrait, id: PostId) -> DbResult<Post> {
-    post::Entity::find_by_id(id.to_string())
-        .one(db)
-        .await?
-        .ok_or(DbError::NotFound)?
-        .try_into()
-}
-
-/// Up to `limit` published, undeleted posts of `channel`, newest first, older than
-/// `before` when given (keyset pagination on the time-ordered id).
-pub async fn list_posts(
-    db: &impl ConnectionTrait,
-    channel: ChannelId,
-    before: Option<PostId>,
-    limit: u64,
-) -> DbResult<Vec<Post>> {
-    list_posts_query(channel, before, limit)
-        .all(db)
-        .await?
-        .into_iter()
-        .map(Post::try_from)
-        .collect()
-}
-
-pub(super) fn list_posts_query(
-    channel: ChannelId,
-    before: Option<PostId>,
-    limit: u64,
-) -> Select<post::Entity> {
-    let mut query = post::Entity::find()
-        .filter(post::Column::ChannelId.eq(channel.0))
-        .filter(post::Column::DeletedAt.is_null())
-        .filter(post::Column::PublishedAt.is_not_null());
-    if let Some(before) = before {
-        query = query.filter(post::Column::Id.lt(before.to_string()));
-    }
-    query.order_by_desc(post::Column::Id).limit(limit)
-}
-
-/// Published, undeleted posts of a channel, or of the whole instance when `None`.
-pub async fn count_posts(db: &impl ConnectionTrait, channel: Option<ChannelId>) -> DbResult<u64> {
-    let mut query = post::Entity::find()
-        .filter(post::Column::DeletedAt.is_null())
-        .filter(post::Column::PublishedAt.is_not_null());
-    if let Some(channel) = channel {
-        query = query.filter(post::Column::ChannelId.eq(channel.0));
-    }
-    Ok(query.count(db).await?)
 }
 
 /// Stores an activity about the channel itself (a profile `Update`) with its fan-out.

@@ -2,7 +2,7 @@
 //! records them in batches (one statement per status code), and each job waits for its
 //! batch to commit before its queue entry is acknowledged.
 
-use super::worker::DeliveryError;
+use super::error::DeliveryError;
 use crate::db::{self, DatabaseConnection, DbError, DeliveryId};
 use std::collections::BTreeMap;
 use tokio::sync::{mpsc, oneshot};

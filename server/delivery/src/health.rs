@@ -3,7 +3,7 @@
 //! requests are in flight to each server (a semaphore per server).
 
 use super::{Queue, QueueError};
-use crate::db::{self, DatabaseConnection, DbError, HealthPolicy, Instance, DELIVERY_PARKED};
+use crate::db::{self, DatabaseConnection, DbError, DeliveryState, HealthPolicy, Instance};
 use chrono::{DateTime, Utc};
 use std::{
     collections::HashMap,
@@ -172,7 +172,8 @@ pub async fn revive_server(
     }
     let mut revived = 0;
     loop {
-        let ids = db::requeue_deliveries(db, DELIVERY_PARKED, Some(authority), 1000, false).await?;
+        let ids =
+            db::requeue_deliveries(db, DeliveryState::Parked, Some(authority), 1000, false).await?;
         if ids.is_empty() {
             break;
         }

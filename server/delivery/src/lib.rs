@@ -6,8 +6,12 @@
 //! activitypub_federation, whose sender reports most 4xx answers (410 included) as success
 //! and signs with a slow RSA implementation.
 
+mod attempt;
 mod delivered;
+mod error;
+mod fanout;
 mod health;
+mod jobs;
 pub mod limits;
 mod maintenance;
 pub mod outcome;
@@ -17,13 +21,14 @@ mod send;
 pub mod signing;
 mod worker;
 
+pub use error::DeliveryError;
 pub use health::{revive_server, HealthError};
 pub use maintenance::SweepReport;
 pub use queue::{
     Job, JobKind, Queue, QueueError, QueueStats, DELIVERY_STREAM, FANOUT_STREAM, RETRY_SET,
 };
 pub use redis_server::ManagedRedis;
-pub use worker::{Clock, DeliveryError, Worker};
+pub use worker::{Clock, Worker};
 
 /// The media type of every delivered activity.
 pub const ACTIVITY_CONTENT_TYPE: &str = "application/activity+json";

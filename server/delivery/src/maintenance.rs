@@ -2,10 +2,12 @@
 //! enqueue, a Redis restart without its data) and puts it back; and sends a probe to each
 //! unreachable server whose probe is due. One process in a fleet sweeps at a time.
 
-use super::worker::{DeliveryError, Worker, SWEEP_EVERY};
+use super::{error::DeliveryError, worker::Worker};
 use crate::db;
 use std::time::Duration;
 
+/// How often the database is swept for lost work and servers due for a probe.
+pub(super) const SWEEP_EVERY: Duration = Duration::from_secs(60);
 /// Work committed this long ago and still pending is assumed lost on its way to Redis.
 const SWEEP_AGE: chrono::Duration = chrono::Duration::minutes(2);
 /// A retry this much past its time is assumed lost from Redis's retry set.

@@ -150,10 +150,10 @@ fn backlog(stats: &QueueStats, counts: &std::collections::BTreeMap<String, u64>)
         delivery_entries: stats.delivery_length,
         in_flight: stats.in_flight,
         retry_scheduled: stats.retry_waiting,
-        pending: count(db::DELIVERY_PENDING),
-        retrying: count(db::DELIVERY_RETRYING),
-        parked: count(db::DELIVERY_PARKED),
-        dead: count(db::DELIVERY_FAILED),
+        pending: count(db::DeliveryState::Pending.as_str()),
+        retrying: count(db::DeliveryState::Retrying.as_str()),
+        parked: count(db::DeliveryState::Parked.as_str()),
+        dead: count(db::DeliveryState::Failed.as_str()),
     }
 }
 

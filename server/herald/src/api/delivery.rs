@@ -64,9 +64,9 @@ pub async fn get_delivery(
     let activity = post.id.0;
     let counts = db::delivery_counts(&data.db, Some(activity)).await?;
     let fanout = match db::fanout_for_activity(&data.db, activity).await {
-        Ok(fanout) => fanout.state,
+        Ok(fanout) => fanout.state.as_str().to_string(),
         Err(DbError::NotFound) if post.published_at.is_none() => "scheduled".to_string(),
-        Err(DbError::NotFound) => db::FANOUT_DONE.to_string(),
+        Err(DbError::NotFound) => db::FanoutState::Done.as_str().to_string(),
         Err(e) => return Err(e.into()),
     };
     let failures = db::troubled_deliveries(&data.db, activity, 100)
@@ -74,7 +74,7 @@ pub async fn get_delivery(
         .into_iter()
         .map(|d| DeliveryFailure {
             server: d.authority,
-            state: d.state,
+            state: d.state.as_str().to_string(),
             attempts: d.attempts,
             last_status: d.last_status,
             last_error: d.last_error,

@@ -42,7 +42,7 @@ pub async fn run(config: Config, command: DeliveriesCommand) -> Result<(), CliEr
             println!("  waiting to retry:     {}", stats.retry_waiting);
             println!("deliveries");
             for (state, count) in db::delivery_counts(db, None).await.map_err(fail)? {
-                let label = if state == db::DELIVERY_FAILED {
+                let label = if state == db::DeliveryState::Failed.as_str() {
                     "failed (dead letters)".to_string()
                 } else {
                     state
@@ -77,10 +77,10 @@ pub async fn run(config: Config, command: DeliveriesCommand) -> Result<(), CliEr
             let mut total = 0;
             loop {
                 // A dead letter starts over: its attempts begin again from zero.
-                let queued =
-                    db::requeue_deliveries(db, db::DELIVERY_FAILED, server.as_deref(), 1000, true)
-                        .await
-                        .map_err(fail)?;
+                let failed = db::DeliveryState::Failed;
+                let queued = db::requeue_deliveries(db, failed, server.as_deref(), 1000, true)
+                    .await
+                    .map_err(fail)?;
                 if queued.is_empty() {
                     break;
                 }

@@ -27,7 +27,7 @@ const SWEEP_AFTER: std::time::Duration = MENTION_TIMEOUT.saturating_mul(3);
 /// released it first).
 pub async fn release(data: &Data<HeraldState>, fanout: FanoutId) -> Result<bool, PostError> {
     let held = db::fanout_by_id(&data.db, fanout).await?;
-    if held.state != db::FANOUT_HELD {
+    if held.state != db::FanoutState::Held {
         return Ok(false);
     }
     let activity = db::activity_by_id(&data.db, held.activity_id).await?;
