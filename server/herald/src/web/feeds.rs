@@ -48,6 +48,17 @@ impl Format {
     }
 }
 
+/// `<link rel="alternate">` tags for a page's feeds (`base`: the channel's or hashtag's
+/// page URL, without a trailing slash).
+pub(super) fn alternate_links(base: &str, title: &str) -> maud::Markup {
+    maud::html! {
+        @for format in [Format::Atom, Format::Rss, Format::Json] {
+            @let (file, media_type) = format.file_and_type();
+            link rel="alternate" type=(media_type) title=(title) href=(format!("{base}/{file}"));
+        }
+    }
+}
+
 /// What a feed is of.
 struct Feed<'a> {
     channel: &'a Channel,

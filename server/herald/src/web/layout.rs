@@ -1,9 +1,9 @@
 //! What every page shares: the layout around a page's body with the headers every page
-//! carries, the message pages (404, 500), the channel loader, how a channel is named,
-//! and the feed links in a page's head. The page modules (`pages`, `feeds`, `follow`)
-//! use these and not each other's.
+//! carries, the message pages (404, 500), the channel loader and how a channel is named.
+//! The page modules (`pages`, `feeds`, `follow`) take these from here; of each other's,
+//! only the channel page takes the feed links and the follow form.
 
-use super::{feeds::Format, CONTENT_SECURITY_POLICY};
+use super::CONTENT_SECURITY_POLICY;
 use crate::{
     db::{self, Channel, ChannelName, DbError, Post},
     state::HeraldState,
@@ -98,15 +98,4 @@ pub(super) fn server_error(e: DbError) -> HttpResponse {
         "Something went wrong",
         "Please try again in a moment.",
     )
-}
-
-/// `<link rel="alternate">` tags for a page's feeds (`base`: the channel's or hashtag's
-/// page URL, without a trailing slash).
-pub(super) fn alternate_links(base: &str, title: &str) -> maud::Markup {
-    maud::html! {
-        @for format in [Format::Atom, Format::Rss, Format::Json] {
-            @let (file, media_type) = format.file_and_type();
-            link rel="alternate" type=(media_type) title=(title) href=(format!("{base}/{file}"));
-        }
-    }
 }

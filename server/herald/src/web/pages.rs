@@ -1,9 +1,8 @@
 //! The pages, as maud templates: every value is escaped by construction; the only HTML
 //! put in as is comes from `content` (post bodies and profile text, sanitized there).
 
-use super::layout::{
-    alternate_links, display_name, has_hashtag, load, message_page, not_found, page, server_error,
-};
+use super::feeds::alternate_links;
+use super::layout::{display_name, has_hashtag, load, message_page, not_found, page, server_error};
 use crate::{
     db::{self, Channel, DbError, Media, Post, PostId},
     state::HeraldState,
