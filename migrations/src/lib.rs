@@ -10,6 +10,7 @@ mod m20261125_000001_create_schema;
 mod m20261125_000002_add_instance_health;
 mod m20261125_000003_extend_posts_and_channels;
 mod m20261125_000004_add_inbound_and_moderation;
+mod m20261204_000001_add_oauth;
 
 /// The ordered list of Herald's migrations.
 pub struct Migrator;
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000002_add_instance_health::Migration),
             Box::new(m20261125_000003_extend_posts_and_channels::Migration),
             Box::new(m20261125_000004_add_inbound_and_moderation::Migration),
+            Box::new(m20261204_000001_add_oauth::Migration),
         ]
     }
 }

@@ -10,6 +10,7 @@ mod harness;
 
 mod api_errors;
 mod browser;
+mod client_api;
 mod crash;
 mod delivery_outcomes;
 mod deploy_files;

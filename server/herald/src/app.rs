@@ -169,6 +169,8 @@ impl Herald {
                 .app_data(keys.clone())
                 .app_data(http::path_config())
                 .app_data(http::query_config())
+                // Before the owner API's scope, which answers 404 to the rest of /api/v1.
+                .configure(crate::mastodon::routes)
                 .configure(api::routes)
                 .configure(crate::ops::routes)
                 // Before the federation routes: the same ids answer pages to browsers.

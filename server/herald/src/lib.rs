@@ -12,6 +12,7 @@ pub mod app;
 pub mod bench;
 pub mod cli;
 pub mod doctor;
+pub mod mastodon;
 pub mod ops;
 pub mod web;
 

@@ -10,6 +10,8 @@ pub mod idempotency_key;
 pub mod instance;
 pub mod interaction;
 pub mod media;
+pub mod oauth_app;
+pub mod oauth_code;
 pub mod post;
 pub mod post_reach;
 pub mod received_activity;

@@ -14,7 +14,7 @@ use std::{io, path::Path};
 use uuid::Uuid;
 
 /// What a token allows.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Scope {
     /// Read posts and their delivery status.
     PostsRead,
@@ -145,6 +145,49 @@ impl TokenKeys {
         scope: Scope,
     ) -> Result<Channel, ApiError> {
         let token = crate::http::bearer_token(request).ok_or(ApiError::TokenMissing)?;
+        let (claims, record) = self.verify(db, token).await?;
+        let channel = match db::channel_by_name(db, channel_name).await {
+            Ok(channel) => channel,
+            Err(DbError::NotFound) => return Err(ApiError::ChannelNotFound),
+            Err(e) => return Err(e.into()),
+        };
+        if record.channel_id != channel.id || ChannelId(claims.cid) != channel.id {
+            return Err(ApiError::TokenWrongChannel);
+        }
+        if !record.scopes.iter().any(|s| s == scope.as_str()) {
+            return Err(ApiError::ScopeMissing(scope.as_str()));
+        }
+        Ok(channel)
+    }
+
+    /// Checks `token` (signature, expiry, revocation, rate limit) and returns the channel
+    /// it belongs to with its record: for requests that name no channel, as Mastodon
+    /// apps' do (the token is the account).
+    pub async fn channel_of(
+        &self,
+        db: &impl db::ConnectionTrait,
+        token: &str,
+    ) -> Result<(Channel, TokenRecord), ApiError> {
+        let (claims, record) = self.verify(db, token).await?;
+        let channel = match db::channel_by_id(db, record.channel_id).await {
+            Ok(channel) => channel,
+            // The channel was deleted: its tokens are of no use.
+            Err(DbError::NotFound) => return Err(ApiError::TokenRevoked),
+            Err(e) => return Err(e.into()),
+        };
+        if ChannelId(claims.cid) != channel.id {
+            return Err(ApiError::TokenInvalid);
+        }
+        Ok((channel, record))
+    }
+
+    /// The token's claims and record, if it is signed by these keys, unexpired and not
+    /// revoked, and within its rate limit.
+    async fn verify(
+        &self,
+        db: &impl db::ConnectionTrait,
+        token: &str,
+    ) -> Result<(Claims, TokenRecord), ApiError> {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.required_spec_claims.clear();
         validation.validate_exp = true;
@@ -177,18 +220,7 @@ impl TokenKeys {
             .await
             .map_err(ApiError::RateLimited)?;
         }
-        let channel = match db::channel_by_name(db, channel_name).await {
-            Ok(channel) => channel,
-            Err(DbError::NotFound) => return Err(ApiError::ChannelNotFound),
-            Err(e) => return Err(e.into()),
-        };
-        if record.channel_id != channel.id || ChannelId(claims.cid) != channel.id {
-            return Err(ApiError::TokenWrongChannel);
-        }
-        if !record.scopes.iter().any(|s| s == scope.as_str()) {
-            return Err(ApiError::ScopeMissing(scope.as_str()));
-        }
-        Ok(channel)
+        Ok((claims, record))
     }
 }
 

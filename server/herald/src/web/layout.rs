@@ -13,7 +13,7 @@ use maud::{html, Markup, DOCTYPE};
 
 /// A whole page: the layout around `body`, with `head` tags, and the headers every page
 /// carries.
-pub(super) fn page(status: StatusCode, title: &str, head: Markup, body: Markup) -> HttpResponse {
+pub(crate) fn page(status: StatusCode, title: &str, head: Markup, body: Markup) -> HttpResponse {
     let html = html! {
         (DOCTYPE)
         html lang="en" {

@@ -13,6 +13,8 @@ mod layout;
 mod media;
 mod pages;
 
+pub(crate) use layout::page;
+
 use actix_web::web;
 
 /// The Content-Security-Policy of every page: nothing but this origin's own styles and
@@ -30,7 +32,7 @@ const STYLESHEET_PATH: &str = concat!("/static/herald-", env!("CARGO_PKG_VERSION
 /// The pages' icon, built in, at a versioned path (and at `/favicon.ico`, where browsers
 /// look without being told).
 const ICON: &str = include_str!("static/icon.svg");
-const ICON_PATH: &str = concat!("/static/icon-", env!("CARGO_PKG_VERSION"), ".svg");
+pub(crate) const ICON_PATH: &str = concat!("/static/icon-", env!("CARGO_PKG_VERSION"), ".svg");
 
 fn static_file(media_type: &str, body: &'static str, max_age: u32) -> actix_web::HttpResponse {
     actix_web::HttpResponse::Ok()

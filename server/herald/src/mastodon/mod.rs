@@ -1,0 +1,156 @@
+//! The subset of Mastodon's client API that apps (Ivory, Tusky, Elk, Phanpy, Ice Cubes,
+//! Mastodon.py) need to sign in as a channel: OAuth 2 (`oauth`), the instance
+//! (`instance`) and the account (`accounts`). A Mastodon app's access token is a Herald
+//! API token of one channel, so it shows in `herald token list` and is revoked like any
+//! other. Errors are Mastodon's `{"error": "…"}`, or OAuth's `{"error",
+//! "error_description"}` on the OAuth endpoints.
+//!
+//! An entry point beside `api`: calls `db`, the token keys of `api`, and the services.
+
+mod accounts;
+mod instance;
+mod oauth;
+mod scopes;
+
+use crate::{
+    api::{ApiError, Scope, TokenKeys},
+    db::{Channel, TokenRecord},
+    state::HeraldState,
+};
+use activitypub_federation::config::Data;
+use actix_web::{
+    dev::Payload, http::StatusCode, web, FromRequest, HttpRequest, HttpResponse, ResponseError,
+};
+use futures::future::LocalBoxFuture;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/api/v1/apps", web::post().to(oauth::create_app))
+        .route(
+            "/.well-known/oauth-authorization-server",
+            web::get().to(oauth::get_server_metadata),
+        )
+        .route("/oauth/authorize", web::get().to(oauth::get_authorize))
+        .route("/oauth/authorize", web::post().to(oauth::post_authorize))
+        .route("/oauth/token", web::post().to(oauth::post_token))
+        .route("/oauth/revoke", web::post().to(oauth::post_revoke))
+        // Mastodon.py asks with a trailing slash, which Mastodon's router allows.
+        .service(
+            web::resource(["/api/v1/instance", "/api/v1/instance/"])
+                .route(web::get().to(instance::get_instance_v1)),
+        )
+        .service(
+            web::resource(["/api/v2/instance", "/api/v2/instance/"])
+                .route(web::get().to(instance::get_instance_v2)),
+        )
+        .route(
+            "/api/v1/accounts/verify_credentials",
+            web::get().to(accounts::verify_credentials),
+        );
+}
+
+/// A Mastodon API error: `{"error": "…"}` with its status, as apps expect.
+#[derive(Debug)]
+pub struct MastodonError {
+    status: StatusCode,
+    message: String,
+}
+
+impl MastodonError {
+    pub fn new(status: StatusCode, message: impl Into<String>) -> MastodonError {
+        MastodonError {
+            status,
+            message: message.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for MastodonError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl ResponseError for MastodonError {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        HttpResponse::build(self.status).json(serde_json::json!({ "error": self.message }))
+    }
+}
+
+impl From<MastodonError> for HttpResponse {
+    fn from(err: MastodonError) -> Self {
+        err.error_response()
+    }
+}
+
+/// The owner API's refusals keep their status and message, in Mastodon's shape; an
+/// internal cause is logged once and not shown.
+impl From<ApiError> for MastodonError {
+    fn from(err: ApiError) -> Self {
+        let (status, _) = err.status_and_code();
+        if let ApiError::Internal(cause) = &err {
+            tracing::error!(error = %crate::error_chain(cause.as_ref()), "client API request failed");
+        }
+        MastodonError::new(status, err.to_string())
+    }
+}
+
+impl From<crate::db::DbError> for MastodonError {
+    fn from(err: crate::db::DbError) -> Self {
+        ApiError::from(err).into()
+    }
+}
+
+/// The channel a Mastodon app acts as: the one its bearer token belongs to. Any valid
+/// token of the channel reads the account; endpoints that change something check their
+/// scope with [`ClientToken::require`].
+pub struct ClientToken {
+    pub channel: Channel,
+    pub record: TokenRecord,
+}
+
+impl ClientToken {
+    /// Refuses (403) a token without `scope`.
+    pub fn require(&self, scope: Scope) -> Result<(), MastodonError> {
+        if self.record.scopes.iter().any(|s| s == scope.as_str()) {
+            Ok(())
+        } else {
+            Err(ApiError::ScopeMissing(scope.as_str()).into())
+        }
+    }
+}
+
+impl FromRequest for ClientToken {
+    type Error = MastodonError;
+    type Future = LocalBoxFuture<'static, Result<Self, MastodonError>>;
+
+    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let request = request.clone();
+        Box::pin(async move {
+            let internal = |what: &str| {
+                MastodonError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    format!("{what} are not configured for this route"),
+                )
+            };
+            let keys = request
+                .app_data::<web::Data<TokenKeys>>()
+                .cloned()
+                .ok_or_else(|| internal("the token keys"))?;
+            let data = Data::<HeraldState>::extract(&request)
+                .await
+                .map_err(|_| internal("the federation data"))?;
+            let token = crate::http::bearer_token(&request).ok_or(ApiError::TokenMissing)?;
+            let (channel, record) = keys.channel_of(&data.db, token).await?;
+            Ok(ClientToken { channel, record })
+        })
+    }
+}
+
+/// Mastodon's time format: RFC 3339 in UTC with milliseconds (`2026-12-04T10:00:00.000Z`).
+pub fn mastodon_time(time: chrono::DateTime<chrono::Utc>) -> String {
+    time.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}

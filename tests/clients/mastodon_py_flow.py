@@ -1,0 +1,87 @@
+"""Signs in to Herald with Mastodon.py, unmodified, as a Mastodon app would: registers an
+app, opens the authorization page, consents there with an API token of the channel (the
+form a person fills in), trades the code for an access token, reads the account and the
+instance, revokes the token. Prints what it saw as one JSON object.
+
+Usage: python3 mastodon_py_flow.py BASE_URL CHANNEL_API_TOKEN
+"""
+
+import json
+import re
+import sys
+from html.parser import HTMLParser
+
+import requests
+from mastodon import Mastodon, MastodonAPIError
+
+SCOPES = ["read", "write", "follow", "push"]
+
+
+class Form(HTMLParser):
+    """The consent form's hidden fields."""
+
+    def __init__(self):
+        super().__init__()
+        self.fields = {}
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "input" and attrs.get("type") == "hidden":
+            self.fields[attrs["name"]] = attrs.get("value", "")
+
+
+def main():
+    base, token = sys.argv[1], sys.argv[2]
+    client_id, client_secret = Mastodon.create_app(
+        "Herald test", api_base_url=base, scopes=SCOPES
+    )
+    app = Mastodon(client_id=client_id, client_secret=client_secret, api_base_url=base)
+    url = app.auth_request_url(scopes=SCOPES, allow_http=True)
+    page = requests.get(url, timeout=30)
+    form = Form()
+    form.feed(page.text)
+    consent = dict(form.fields, token=token)
+    answer = requests.post(base + "/oauth/authorize", data=consent, timeout=30)
+    code = re.search(r'<code id="code">([^<]+)</code>', answer.text)
+    out = {
+        "authorize_page_status": page.status_code,
+        "authorize_page_cookies": sorted(page.cookies.keys()),
+        "consent_status": answer.status_code,
+    }
+    access_token = app.log_in(code=code.group(1), scopes=SCOPES, allow_http=True)
+    me = app.account_verify_credentials()
+    instance = app.instance_v2()
+    v1 = app.instance_v1()
+    out.update(
+        {
+            "access_token": access_token,
+            "id": str(me.id),
+            "acct": me.acct,
+            "display_name": me.display_name,
+            "source_note": me.source.note,
+            "created_at": str(me.created_at),
+            "version": instance.version,
+            "v1_version": v1.version,
+            "max_characters": instance.configuration.statuses.max_characters,
+            "max_media": instance.configuration.statuses.max_media_attachments,
+        }
+    )
+    # A reused code is refused by the token endpoint.
+    try:
+        app.log_in(code=code.group(1), scopes=SCOPES, allow_http=True)
+        out["reused_code"] = "accepted"
+    except Exception as e:  # Mastodon.py wraps the OAuth error
+        out["reused_code"] = str(e)
+    app.access_token = access_token
+    app.revoke_access_token(allow_http=True)
+    after = Mastodon(access_token=access_token, api_base_url=base)
+    try:
+        after.account_verify_credentials()
+        out["after_revoke"] = "still valid"
+    except MastodonAPIError as e:
+        out["after_revoke"] = str(e)
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()

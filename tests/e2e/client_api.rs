@@ -1,0 +1,380 @@
+//! The Mastodon client API, as apps use it: Mastodon.py (from PyPI, unmodified; `.ci/run`
+//! installs the pinned version) signs in through OAuth and reads the account and the
+//! instance; and every refusal of the OAuth flow, in OAuth's error shape.
+
+use crate::harness::TestInstance;
+use base64::Engine;
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use std::process::Command;
+
+/// The Python that has Mastodon.py: `HERALD_TEST_PYTHON`, else `python3`. `None` (the
+/// test is skipped) where it lacks Mastodon.py, except in CI, where that fails.
+fn python_with_mastodon_py() -> Option<String> {
+    let python = std::env::var("HERALD_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
+    let found = Command::new(&python)
+        .args(["-c", "import mastodon"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if found {
+        return Some(python);
+    }
+    if std::env::var("CI").is_ok_and(|v| !matches!(v.as_str(), "" | "0" | "false")) {
+        panic!("{python} has no Mastodon.py: .ci/run installs it (HERALD_TEST_PYTHON)");
+    }
+    eprintln!("{python} has no Mastodon.py: the client-library test is skipped");
+    None
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mastodon_py_signs_in_reads_the_account_and_revokes() {
+    let Some(python) = python_with_mastodon_py() else {
+        return;
+    };
+    let herald = TestInstance::start().await;
+    let channel = herald.create_channel("news").await;
+    let token = herald.token(&channel).await;
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/clients/mastodon_py_flow.py");
+    let base = herald.url("");
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new(python)
+            .args([script, base.as_str(), token.as_str()])
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(
+        output.status.success(),
+        "Mastodon.py failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let seen: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(seen["authorize_page_status"], 200, "{seen}");
+    assert_eq!(
+        seen["authorize_page_cookies"],
+        json!([]),
+        "no cookie: {seen}"
+    );
+    assert_eq!(seen["consent_status"], 200, "{seen}");
+    assert_eq!(seen["acct"], "news");
+    assert_eq!(seen["id"], channel.id.0.to_string());
+    assert_eq!(seen["source_note"], channel.summary);
+    assert!(
+        seen["version"]
+            .as_str()
+            .unwrap()
+            .starts_with("4.3.0 (compatible; Herald "),
+        "{seen}"
+    );
+    assert_eq!(seen["v1_version"], seen["version"]);
+    assert_eq!(
+        seen["max_characters"],
+        herald.state().config.posts.max_chars
+    );
+    assert_eq!(seen["max_media"], 4);
+    assert!(
+        seen["reused_code"]
+            .as_str()
+            .unwrap()
+            .contains("invalid_grant"),
+        "{seen}"
+    );
+    assert!(
+        seen["after_revoke"].as_str().unwrap().contains("401"),
+        "{seen}"
+    );
+    // The access token was a Herald token of the channel, listed and now revoked.
+    let tokens = herald::db::list_tokens(&herald.state().db, channel.id)
+        .await
+        .unwrap();
+    assert_eq!(tokens.len(), 2, "the owner's and the app's");
+    assert_eq!(tokens.iter().filter(|t| t.revoked_at.is_some()).count(), 1);
+}
+
+/// A registered app and an owner's token, for the refusal tests.
+struct Flow {
+    herald: TestInstance,
+    owner_token: String,
+    client_id: String,
+    client_secret: String,
+}
+
+const REDIRECT: &str = "https://app.example/callback";
+
+async fn flow() -> Flow {
+    let herald = TestInstance::start().await;
+    let channel = herald.create_channel("news").await;
+    let owner_token = herald.token(&channel).await;
+    let app: Value = herald
+        .client
+        .post(herald.url("/api/v1/apps"))
+        .json(&json!({
+            "client_name": "Elk-like",
+            "redirect_uris": [REDIRECT, "urn:ietf:wg:oauth:2.0:oob"],
+            "scopes": "read write follow push",
+        }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    Flow {
+        client_id: app["client_id"].as_str().unwrap().into(),
+        client_secret: app["client_secret"].as_str().unwrap().into(),
+        herald,
+        owner_token,
+    }
+}
+
+impl Flow {
+    /// Consents on the form and returns the status and the redirect's `code`.
+    async fn consent(&self, extra: &[(&str, &str)]) -> (u16, Option<String>) {
+        let mut form: Vec<(&str, &str)> = vec![
+            ("client_id", &self.client_id),
+            ("redirect_uri", REDIRECT),
+            ("response_type", "code"),
+            ("scope", "read write"),
+            ("token", &self.owner_token),
+        ];
+        for (key, value) in extra {
+            form.retain(|(k, _)| k != key);
+            form.push((key, value));
+        }
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let response = client
+            .post(self.herald.url("/oauth/authorize"))
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        assert!(response.headers().get("set-cookie").is_none());
+        let status = response.status().as_u16();
+        let code = response
+            .headers()
+            .get("location")
+            .and_then(|l| url::Url::parse(l.to_str().unwrap()).ok())
+            .and_then(|l| {
+                l.query_pairs()
+                    .find(|(k, _)| k == "code")
+                    .map(|(_, v)| v.into_owned())
+            });
+        (status, code)
+    }
+
+    async fn token(&self, extra: &[(&str, &str)]) -> (u16, Value) {
+        let mut form: Vec<(&str, &str)> = vec![
+            ("grant_type", "authorization_code"),
+            ("client_id", &self.client_id),
+            ("client_secret", &self.client_secret),
+            ("redirect_uri", REDIRECT),
+        ];
+        for (key, value) in extra {
+            form.retain(|(k, _)| k != key);
+            form.push((key, value));
+        }
+        form.retain(|(_, v)| !v.is_empty());
+        let response = self
+            .herald
+            .client
+            .post(self.herald.url("/oauth/token"))
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        (
+            response.status().as_u16(),
+            response.json().await.unwrap_or(Value::Null),
+        )
+    }
+
+    async fn verify_credentials(&self, token: &str) -> (u16, Value) {
+        let response = self
+            .herald
+            .client
+            .get(self.herald.url("/api/v1/accounts/verify_credentials"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        (
+            response.status().as_u16(),
+            response.json().await.unwrap_or(Value::Null),
+        )
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_refusal_of_the_oauth_flow_has_its_error() {
+    let f = flow().await;
+    // PKCE S256: the right verifier works once; a wrong one, or none, is refused.
+    let verifier = "a-verifier-of-enough-length-for-pkce-0123456789abcdef";
+    let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(Sha256::digest(verifier.as_bytes()));
+    let pkce = [
+        ("code_challenge", challenge.as_str()),
+        ("code_challenge_method", "S256"),
+    ];
+    let (status, code) = f.consent(&pkce).await;
+    assert_eq!(status, 303);
+    let code = code.unwrap();
+    let (status, body) = f
+        .token(&[
+            ("code", &code),
+            ("code_verifier", "wrong"),
+            ("client_secret", ""),
+        ])
+        .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "{body}"
+    );
+    // The wrong verifier used the code up: it cannot be tried again.
+    let (status, body) = f
+        .token(&[
+            ("code", &code),
+            ("code_verifier", verifier),
+            ("client_secret", ""),
+        ])
+        .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "{body}"
+    );
+    let (_, code) = f.consent(&pkce).await;
+    let code = code.unwrap();
+    let (status, body) = f.token(&[("code", &code)]).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "no verifier: {body}"
+    );
+    let (_, code) = f.consent(&pkce).await;
+    let code = code.unwrap();
+    let (status, granted) = f
+        .token(&[
+            ("code", &code),
+            ("code_verifier", verifier),
+            ("client_secret", ""),
+        ])
+        .await;
+    assert_eq!(status, 200, "{granted}");
+    assert_eq!(granted["scope"], "read write");
+    assert!(granted["error_description"].is_null());
+    let access = granted["access_token"].as_str().unwrap().to_string();
+    let (status, me) = f.verify_credentials(&access).await;
+    assert_eq!((status, me["acct"].as_str()), (200, Some("news")), "{me}");
+    // Reused code.
+    let (status, body) = f
+        .token(&[
+            ("code", &code),
+            ("code_verifier", verifier),
+            ("client_secret", ""),
+        ])
+        .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "{body}"
+    );
+    // Without PKCE (Elk): the secret is required, and must be right.
+    let (_, code) = f.consent(&[]).await;
+    let code = code.unwrap();
+    let (status, body) = f.token(&[("code", &code), ("client_secret", "nope")]).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (401, Some("invalid_client")),
+        "{body}"
+    );
+    let (_, code) = f.consent(&[]).await;
+    let code = code.unwrap();
+    let (status, body) = f
+        .token(&[("code", &code), ("redirect_uri", "https://evil.example/")])
+        .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "{body}"
+    );
+    let (_, code) = f.consent(&[]).await;
+    let (status, body) = f.token(&[("code", &code.unwrap())]).await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = f.token(&[("grant_type", "password")]).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("unsupported_grant_type")),
+        "{body}"
+    );
+    // The consent: a redirect_uri the app did not register, an unknown scope, a token
+    // that is no channel's: the page again, with the reason, and no redirect.
+    assert_eq!(
+        f.consent(&[("redirect_uri", "https://evil.example/")])
+            .await,
+        (400, None)
+    );
+    assert_eq!(
+        f.consent(&[("scope", "read everything")]).await,
+        (400, None)
+    );
+    assert_eq!(f.consent(&[("token", "not-a-token")]).await, (400, None));
+    let page = f
+        .herald
+        .client
+        .get(
+            f.herald
+                .url("/oauth/authorize?client_id=unknown&response_type=code"),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 400);
+    assert!(page
+        .text()
+        .await
+        .unwrap()
+        .contains("No app with this client_id"));
+    // An app with a scope no Mastodon defines is refused at registration.
+    let response = f
+        .herald
+        .client
+        .post(f.herald.url("/api/v1/apps"))
+        .form(&[
+            ("client_name", "x"),
+            ("redirect_uris", REDIRECT),
+            ("scopes", "read root"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 422);
+    let body: Value = response.json().await.unwrap();
+    assert!(body["error"].as_str().unwrap().contains("root"), "{body}");
+    // A revoked token: Mastodon's error shape, 401.
+    let response = f
+        .herald
+        .client
+        .post(f.herald.url("/oauth/revoke"))
+        .form(&[
+            ("client_id", f.client_id.as_str()),
+            ("client_secret", f.client_secret.as_str()),
+            ("token", access.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let (status, body) = f.verify_credentials(&access).await;
+    assert_eq!(status, 401);
+    assert_eq!(body["error"], "the token was revoked", "{body}");
+    let (status, body) = f.verify_credentials("garbage").await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (401, Some("the token is not valid"))
+    );
+}
