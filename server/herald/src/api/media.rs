@@ -81,11 +81,31 @@ fn text(bytes: Vec<u8>, name: &str) -> Result<String, ApiError> {
     security(("bearer" = []))
 )]
 pub async fn upload_media(
-    mut form: Multipart,
+    form: Multipart,
     auth: Authorized<scope::PostsWrite>,
     data: Data<HeraldState>,
 ) -> Result<HttpResponse, ApiError> {
-    let channel = auth.channel;
+    let stored = receive_upload(form, &data, &auth.channel, Fields::Refuse).await?;
+    Ok(HttpResponse::Created().json(media_response(&data, &stored)))
+}
+
+/// What an upload form may carry besides `file`, `description` and `focus`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Fields {
+    /// Anything else is refused (the owner API: a typo is an error).
+    Refuse,
+    /// Anything else is ignored (Mastodon apps send `thumbnail` and more).
+    Ignore,
+}
+
+/// Reads an upload form, checks and processes the image (metadata stripped), stores the
+/// file and its row: the one way an image arrives, from the owner API and from apps.
+pub(crate) async fn receive_upload(
+    mut form: Multipart,
+    data: &HeraldState,
+    channel: &db::Channel,
+    fields: Fields,
+) -> Result<db::Media, ApiError> {
     let posts = &data.config.posts;
     let limits = Limits {
         max_bytes: posts.max_upload_bytes,
@@ -110,6 +130,9 @@ pub async fn upload_media(
             "focus" => {
                 let bytes = read_field(&mut field, MAX_TEXT_FIELD).await?;
                 focus = Some(text(bytes.unwrap_or_default(), "focus")?);
+            }
+            _ if fields == Fields::Ignore => {
+                read_field(&mut field, usize::MAX).await?;
             }
             other => {
                 return Err(ApiError::invalid(
@@ -175,7 +198,7 @@ pub async fn upload_media(
         },
     )
     .await?;
-    Ok(HttpResponse::Created().json(media_response(&data, &stored)))
+    Ok(stored)
 }
 
 /// Writes a file whole or not at all (a temporary name, then a rename).
