@@ -1,14 +1,16 @@
-"""Signs in to Herald with Mastodon.py, unmodified, as a Mastodon app would: registers an
+"""Drives Herald with Mastodon.py, unmodified, as a Mastodon app would: registers an
 app, opens the authorization page, consents there with an API token of the channel (the
 form a person fills in), trades the code for an access token, reads the account and the
-instance, revokes the token. Prints what it saw as one JSON object.
+instance; uploads an image with alt text, posts with it, reads, edits, schedules and
+deletes; then revokes the token. Prints what it saw as one JSON object.
 
-Usage: python3 mastodon_py_flow.py BASE_URL CHANNEL_API_TOKEN
+Usage: python3 mastodon_py_flow.py BASE_URL CHANNEL_API_TOKEN IMAGE_FILE
 """
 
 import json
 import re
 import sys
+from datetime import datetime, timedelta, timezone
 from html.parser import HTMLParser
 
 import requests
@@ -31,7 +33,7 @@ class Form(HTMLParser):
 
 
 def main():
-    base, token = sys.argv[1], sys.argv[2]
+    base, token, image = sys.argv[1], sys.argv[2], sys.argv[3]
     client_id, client_secret = Mastodon.create_app(
         "Herald test", api_base_url=base, scopes=SCOPES
     )
@@ -64,6 +66,40 @@ def main():
             "v1_version": v1.version,
             "max_characters": instance.configuration.statuses.max_characters,
             "max_media": instance.configuration.statuses.max_media_attachments,
+        }
+    )
+    # Publishing: an image with alt text, a post with it, an edit, a schedule, a delete.
+    media = app.media_post(image, mime_type="image/jpeg", description="A rising chart")
+    status = app.status_post(
+        "Hello from **Mastodon.py** #herald", media_ids=[media.id], language="en"
+    )
+    fetched = app.status(status.id)
+    edited = app.status_update(status.id, "Hello again from Mastodon.py #herald")
+    source = app.status_source(status.id)
+    later = app.status_post(
+        "Later", scheduled_at=datetime.now(timezone.utc) + timedelta(hours=1)
+    )
+    scheduled = app.scheduled_statuses()
+    home = app.timeline_home()
+    deleted = app.status_delete(status.id)
+    out.update(
+        {
+            "media_id": str(media.id),
+            "media_alt": media.description,
+            "media_url": media.url,
+            "status_id": str(status.id),
+            "status_content": status.content,
+            "status_alt": status.media_attachments[0].description,
+            "status_tags": [t.name for t in status.tags],
+            "fetched_id": str(fetched.id),
+            "edited_content": edited.content,
+            "edited_at": str(edited.edited_at),
+            "edited_media": len(edited.media_attachments),
+            "source_text": source.text,
+            "scheduled_id": str(later.id),
+            "scheduled_ids": [str(s.id) for s in scheduled],
+            "home_ids": [str(s.id) for s in home],
+            "deleted_text": deleted.text,
         }
     )
     # A reused code is refused by the token endpoint.

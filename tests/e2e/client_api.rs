@@ -1,8 +1,10 @@
 //! The Mastodon client API, as apps use it: Mastodon.py (from PyPI, unmodified; `.ci/run`
-//! installs the pinned version) signs in through OAuth and reads the account and the
-//! instance; and every refusal of the OAuth flow, in OAuth's error shape.
+//! installs the pinned version) signs in through OAuth, reads the account and the
+//! instance, and posts with an image, edits, schedules and deletes while a fake remote
+//! follower receives each activity signed; and every refusal of the OAuth flow, in
+//! OAuth's error shape.
 
-use crate::harness::TestInstance;
+use crate::harness::{eventually, followed, instance::Options, TestInstance, WAIT};
 use base64::Engine;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
@@ -27,18 +29,20 @@ fn python_with_mastodon_py() -> Option<String> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn mastodon_py_signs_in_reads_the_account_and_revokes() {
+async fn mastodon_py_signs_in_posts_edits_deletes_and_revokes() {
     let Some(python) = python_with_mastodon_py() else {
         return;
     };
-    let herald = TestInstance::start().await;
-    let channel = herald.create_channel("news").await;
-    let token = herald.token(&channel).await;
+    let f = followed(Options::default(), true, "alice").await;
+    let channel = herald::db::channel_by_name(&f.herald.state().db, "ceo")
+        .await
+        .unwrap();
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/clients/mastodon_py_flow.py");
-    let base = herald.url("");
+    let image = concat!(env!("CARGO_MANIFEST_DIR"), "/media/gps.jpg");
+    let (base, token) = (f.herald.url(""), f.token.clone());
     let output = tokio::task::spawn_blocking(move || {
         Command::new(python)
-            .args([script, base.as_str(), token.as_str()])
+            .args([script, base.as_str(), token.as_str(), image])
             .output()
             .unwrap()
     })
@@ -50,6 +54,7 @@ async fn mastodon_py_signs_in_reads_the_account_and_revokes() {
         String::from_utf8_lossy(&output.stderr)
     );
     let seen: Value = serde_json::from_slice(&output.stdout).unwrap();
+    // Sign-in: the consent page sets no cookie; the account and instance read right.
     assert_eq!(seen["authorize_page_status"], 200, "{seen}");
     assert_eq!(
         seen["authorize_page_cookies"],
@@ -57,7 +62,7 @@ async fn mastodon_py_signs_in_reads_the_account_and_revokes() {
         "no cookie: {seen}"
     );
     assert_eq!(seen["consent_status"], 200, "{seen}");
-    assert_eq!(seen["acct"], "news");
+    assert_eq!(seen["acct"], "ceo");
     assert_eq!(seen["id"], channel.id.0.to_string());
     assert_eq!(seen["source_note"], channel.summary);
     assert!(
@@ -70,9 +75,69 @@ async fn mastodon_py_signs_in_reads_the_account_and_revokes() {
     assert_eq!(seen["v1_version"], seen["version"]);
     assert_eq!(
         seen["max_characters"],
-        herald.state().config.posts.max_chars
+        f.herald.state().config.posts.max_chars
     );
     assert_eq!(seen["max_media"], 4);
+    // Publishing went through the one post lifecycle.
+    assert_eq!(seen["media_alt"], "A rising chart");
+    assert_eq!(seen["status_alt"], "A rising chart");
+    assert!(
+        seen["status_content"]
+            .as_str()
+            .unwrap()
+            .contains("<strong>Mastodon.py</strong>"),
+        "{seen}"
+    );
+    assert_eq!(seen["status_tags"], json!(["herald"]));
+    assert_eq!(seen["fetched_id"], seen["status_id"]);
+    assert!(
+        seen["edited_content"]
+            .as_str()
+            .unwrap()
+            .contains("Hello again"),
+        "{seen}"
+    );
+    assert_ne!(seen["edited_at"], "None", "{seen}");
+    assert_eq!(seen["edited_media"], 1, "the image stays through the edit");
+    assert_eq!(seen["source_text"], "Hello again from Mastodon.py #herald");
+    assert_eq!(seen["scheduled_ids"], json!([seen["scheduled_id"]]));
+    assert_eq!(seen["home_ids"], json!([seen["status_id"]]));
+    assert_eq!(seen["deleted_text"], "Hello again from Mastodon.py #herald");
+    // The follower's server got the Create (with the image and its alt text), the Update
+    // and the Delete, each signed by the channel (the fake remote verifies signatures).
+    let id = seen["status_id"].as_str().unwrap();
+    let note_id = f.herald.url(&format!("/posts/{id}"));
+    eventually("Create, Update and Delete arrive", WAIT, || async {
+        let kinds: Vec<String> = f
+            .remote
+            .received()
+            .iter()
+            .map(|r| r.activity["type"].as_str().unwrap_or_default().to_string())
+            .collect();
+        ["Create", "Update", "Delete"]
+            .iter()
+            .all(|k| kinds.iter().any(|got| got == k))
+            .then_some(())
+    })
+    .await;
+    let create = &f.remote.received_of("Create")[0].activity;
+    assert_eq!(create["object"]["id"], note_id.as_str());
+    assert_eq!(create["object"]["attachment"][0]["name"], "A rising chart");
+    let update = &f.remote.received_of("Update")[0].activity;
+    assert!(update["object"]["content"]
+        .as_str()
+        .unwrap()
+        .contains("Hello again"));
+    let delete = &f.remote.received_of("Delete")[0].activity;
+    assert_eq!(delete["object"]["id"], note_id.as_str());
+    for received in f.remote.received() {
+        assert!(
+            received.key_id.ends_with("/channels/ceo#main-key"),
+            "{}",
+            received.key_id
+        );
+    }
+    // Signing out: the code could not be used twice, and the token is revoked.
     assert!(
         seen["reused_code"]
             .as_str()
@@ -84,8 +149,7 @@ async fn mastodon_py_signs_in_reads_the_account_and_revokes() {
         seen["after_revoke"].as_str().unwrap().contains("401"),
         "{seen}"
     );
-    // The access token was a Herald token of the channel, listed and now revoked.
-    let tokens = herald::db::list_tokens(&herald.state().db, channel.id)
+    let tokens = herald::db::list_tokens(&f.herald.state().db, channel.id)
         .await
         .unwrap();
     assert_eq!(tokens.len(), 2, "the owner's and the app's");
@@ -377,4 +441,75 @@ async fn every_refusal_of_the_oauth_flow_has_its_error() {
         (status, body["error"].as_str()),
         (401, Some("the token is not valid"))
     );
+}
+
+/// What Phanpy and Elk call before their first screen answers JSON (an empty list where
+/// a channel has nothing behind it), never an error page; unknown ids are 404 in
+/// Mastodon's shape.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_endpoints_apps_call_at_start_answer_json() {
+    let herald = TestInstance::start().await;
+    let channel = herald.create_channel("news").await;
+    let token = herald.token(&channel).await;
+    let get = |path: &'static str| {
+        let request = herald.client.get(herald.url(path)).bearer_auth(&token);
+        async move {
+            let response = request.send().await.unwrap();
+            let status = response.status().as_u16();
+            let json_type = response
+                .headers()
+                .get("content-type")
+                .is_some_and(|v| v.to_str().unwrap().starts_with("application/json"));
+            (
+                status,
+                json_type,
+                response.json::<Value>().await.unwrap_or(Value::Null),
+            )
+        }
+    };
+    for path in [
+        "/api/v1/timelines/home",
+        "/api/v1/notifications",
+        "/api/v1/follow_requests?limit=1",
+        "/api/v1/custom_emojis",
+        "/api/v1/markers?timeline[]=home",
+        "/api/v1/announcements",
+        "/api/v1/lists",
+        "/api/v1/followed_tags",
+        "/api/v2/filters",
+        "/api/v1/timelines/public",
+        "/api/v1/trends/tags",
+        "/api/v1/scheduled_statuses",
+        "/api/v1/preferences",
+        "/api/v2/notifications",
+        "/api/v2/instance",
+    ] {
+        let (status, json_type, body) = get(path).await;
+        assert_eq!(status, 200, "{path}: {body}");
+        assert!(json_type, "{path} answers JSON");
+        assert!(body.is_array() || body.is_object(), "{path}: {body}");
+    }
+    let (status, json_type, body) = get("/api/v1/push/subscription").await;
+    assert_eq!((status, json_type), (404, true));
+    assert_eq!(body["error"], "Record not found");
+    let (status, _, body) = get("/api/v1/statuses/01890000-0000-7000-8000-000000000000").await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (404, Some("Record not found"))
+    );
+    let (status, _, body) = get("/api/v1/media/not-an-id").await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (404, Some("Record not found"))
+    );
+    // Without a token: Mastodon's 401 with its error shape.
+    let response = herald
+        .client
+        .get(herald.url("/api/v1/timelines/home"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 401);
+    let body: Value = response.json().await.unwrap();
+    assert!(body["error"].is_string(), "{body}");
 }

@@ -3,8 +3,8 @@
 use super::{entities::media, Channel, ChannelId, DbError, DbResult, MediaId, PostId};
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    sea_query::Expr, ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
 };
 
 #[derive(Clone, Debug, PartialEq)]
@@ -94,6 +94,29 @@ pub async fn media_by_id(
         .await?
         .ok_or(DbError::NotFound)?
         .try_into()
+}
+
+/// Sets a medium's alt text and focal point (Mastodon apps set them after the upload).
+/// Receivers see the change with the post's next Update.
+pub async fn update_media_text(
+    db: &impl ConnectionTrait,
+    channel: ChannelId,
+    id: MediaId,
+    description: Option<String>,
+    focus: (f64, f64),
+) -> DbResult<Media> {
+    let result = media::Entity::update_many()
+        .col_expr(media::Column::Description, Expr::value(description))
+        .col_expr(media::Column::FocusX, Expr::value(focus.0))
+        .col_expr(media::Column::FocusY, Expr::value(focus.1))
+        .filter(media::Column::Id.eq(id.to_string()))
+        .filter(media::Column::ChannelId.eq(channel.0))
+        .exec(db)
+        .await?;
+    if result.rows_affected == 0 {
+        return Err(DbError::NotFound);
+    }
+    media_by_id(db, channel, id).await
 }
 
 /// A medium by its file name (to serve it).

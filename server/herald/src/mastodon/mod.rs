@@ -1,6 +1,7 @@
 //! The subset of Mastodon's client API that apps (Ivory, Tusky, Elk, Phanpy, Ice Cubes,
-//! Mastodon.py) need to sign in as a channel: OAuth 2 (`oauth`), the instance
-//! (`instance`) and the account (`accounts`). A Mastodon app's access token is a Herald
+//! Mastodon.py) need to sign in as a channel and post: OAuth 2 (`oauth`), the instance
+//! (`instance`), the account (`accounts`), statuses (`statuses`), media (`media`), and the
+//! endpoints apps call at start-up that a channel has nothing behind (`startup`). A Mastodon app's access token is a Herald
 //! API token of one channel, so it shows in `herald token list` and is revoked like any
 //! other. Errors are Mastodon's `{"error": "…"}`, or OAuth's `{"error",
 //! "error_description"}` on the OAuth endpoints.
@@ -8,9 +9,13 @@
 //! An entry point beside `api`: calls `db`, the token keys of `api`, and the services.
 
 mod accounts;
+mod body;
 mod instance;
+mod media;
 mod oauth;
 mod scopes;
+mod startup;
+mod statuses;
 
 use crate::{
     api::{ApiError, Scope, TokenKeys},
@@ -45,7 +50,27 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(
             "/api/v1/accounts/verify_credentials",
             web::get().to(accounts::verify_credentials),
-        );
+        )
+        .route("/api/v1/statuses", web::post().to(statuses::post_status))
+        .route("/api/v1/statuses/{id}", web::get().to(statuses::get_status))
+        .route("/api/v1/statuses/{id}", web::put().to(statuses::put_status))
+        .route(
+            "/api/v1/statuses/{id}",
+            web::delete().to(statuses::delete_status),
+        )
+        .route(
+            "/api/v1/statuses/{id}/source",
+            web::get().to(statuses::get_source),
+        )
+        .route(
+            "/api/v1/scheduled_statuses",
+            web::get().to(statuses::get_scheduled_statuses),
+        )
+        .route("/api/v2/media", web::post().to(media::post_media))
+        .route("/api/v1/media", web::post().to(media::post_media))
+        .route("/api/v1/media/{id}", web::get().to(media::get_media))
+        .route("/api/v1/media/{id}", web::put().to(media::put_media))
+        .configure(startup::routes);
 }
 
 /// A Mastodon API error: `{"error": "…"}` with its status, as apps expect.

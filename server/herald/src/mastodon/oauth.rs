@@ -61,26 +61,16 @@ fn db_failed(e: DbError) -> HttpResponse {
     server_error()
 }
 
-/// A body as apps send it: form-urlencoded (Phanpy, Mastodon.py) or JSON (Elk).
+/// A body in either shape apps send, or the OAuth refusal of it.
 fn parse_body<T: DeserializeOwned>(
     request: &HttpRequest,
     body: &[u8],
 ) -> Result<T, Box<HttpResponse>> {
-    let json = request
-        .headers()
-        .get(actix_web::http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
-    let parsed = if json {
-        serde_json::from_slice(body).map_err(|e| e.to_string())
-    } else {
-        serde_urlencoded::from_bytes(body).map_err(|e| e.to_string())
-    };
-    parsed.map_err(|e| {
+    super::body::parse(request, body).map_err(|e| {
         Box::new(oauth_error(
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid_request",
-            format!("the body is not a valid request: {e}"),
+            e,
         ))
     })
 }
