@@ -2,7 +2,7 @@
 app, opens the authorization page, consents there with an API token of the channel (the
 form a person fills in), trades the code for an access token, reads the account and the
 instance; uploads an image with alt text, posts with it, reads, edits, schedules and
-deletes; then revokes the token. Prints what it saw as one JSON object.
+deletes, pins, reschedules, changes the profile; then revokes the token. Prints what it saw as one JSON object.
 
 Usage: python3 mastodon_py_flow.py BASE_URL CHANNEL_API_TOKEN IMAGE_FILE
 """
@@ -81,6 +81,23 @@ def main():
     )
     scheduled = app.scheduled_statuses()
     home = app.timeline_home()
+    pinned = app.status_pin(status.id)
+    unpinned = app.status_unpin(status.id)
+    history = app.status_history(status.id)
+    account = app.account(me.id)
+    account_statuses = app.account_statuses(me.id)
+    moved = app.scheduled_status_update(
+        later.id, datetime.now(timezone.utc) + timedelta(hours=2)
+    )
+    app.scheduled_status_delete(later.id)
+    scheduled_after = app.scheduled_statuses()
+    profile = app.account_update_credentials(
+        display_name="News desk",
+        note="Official *news*",
+        fields=[("Site", "https://example.com")],
+        avatar=image,
+        avatar_mime_type="image/jpeg",
+    )
     deleted = app.status_delete(status.id)
     out.update(
         {
@@ -100,6 +117,17 @@ def main():
             "scheduled_ids": [str(s.id) for s in scheduled],
             "home_ids": [str(s.id) for s in home],
             "deleted_text": deleted.text,
+            "pinned": pinned.pinned,
+            "unpinned": unpinned.pinned,
+            "history_len": len(history),
+            "account_acct": account.acct,
+            "account_status_ids": [str(s.id) for s in account_statuses],
+            "rescheduled": str(moved.scheduled_at) != str(later.scheduled_at),
+            "scheduled_after_delete": [str(s.id) for s in scheduled_after],
+            "profile_name": profile.display_name,
+            "profile_note_source": profile.source.note,
+            "profile_fields": [f.name for f in profile.fields],
+            "profile_avatar": profile.avatar,
         }
     )
     # A reused code is refused by the token endpoint.

@@ -103,22 +103,42 @@ async fn mastodon_py_signs_in_posts_edits_deletes_and_revokes() {
     assert_eq!(seen["scheduled_ids"], json!([seen["scheduled_id"]]));
     assert_eq!(seen["home_ids"], json!([seen["status_id"]]));
     assert_eq!(seen["deleted_text"], "Hello again from Mastodon.py #herald");
+    assert_eq!(
+        (&seen["pinned"], &seen["unpinned"]),
+        (&json!(true), &json!(false))
+    );
+    assert_eq!(seen["history_len"], 1);
+    assert_eq!(seen["account_acct"], "ceo");
+    assert_eq!(seen["account_status_ids"], json!([seen["status_id"]]));
+    assert_eq!(seen["rescheduled"], true);
+    assert_eq!(seen["scheduled_after_delete"], json!([]));
+    assert_eq!(seen["profile_name"], "News desk");
+    assert_eq!(seen["profile_note_source"], "Official *news*");
+    assert_eq!(seen["profile_fields"], json!(["Site"]));
+    assert!(
+        seen["profile_avatar"].as_str().unwrap().contains("/media/"),
+        "{seen}"
+    );
     // The follower's server got the Create (with the image and its alt text), the Update
     // and the Delete, each signed by the channel (the fake remote verifies signatures).
     let id = seen["status_id"].as_str().unwrap();
     let note_id = f.herald.url(&format!("/posts/{id}"));
-    eventually("Create, Update and Delete arrive", WAIT, || async {
-        let kinds: Vec<String> = f
-            .remote
-            .received()
-            .iter()
-            .map(|r| r.activity["type"].as_str().unwrap_or_default().to_string())
-            .collect();
-        ["Create", "Update", "Delete"]
-            .iter()
-            .all(|k| kinds.iter().any(|got| got == k))
-            .then_some(())
-    })
+    eventually(
+        "Create, Update, Add, Remove and Delete arrive",
+        WAIT,
+        || async {
+            let kinds: Vec<String> = f
+                .remote
+                .received()
+                .iter()
+                .map(|r| r.activity["type"].as_str().unwrap_or_default().to_string())
+                .collect();
+            ["Create", "Update", "Add", "Remove", "Delete"]
+                .iter()
+                .all(|k| kinds.iter().any(|got| got == k))
+                .then_some(())
+        },
+    )
     .await;
     let create = &f.remote.received_of("Create")[0].activity;
     assert_eq!(create["object"]["id"], note_id.as_str());
@@ -512,4 +532,97 @@ async fn the_endpoints_apps_call_at_start_answer_json() {
     assert_eq!(response.status(), 401);
     let body: Value = response.json().await.unwrap();
     assert!(body["error"].is_string(), "{body}");
+}
+
+/// A Mastodon app's token is its channel: another channel's statuses are not there for it,
+/// a token without `posts:write` cannot post, and an expired one is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn statuses_keep_to_their_channel_and_scope() {
+    let herald = TestInstance::start().await;
+    let news = herald.create_channel("news").await;
+    let other = herald.create_channel("other").await;
+    let news_token = herald.token(&news).await;
+    let other_token = herald.token(&other).await;
+    let (status, theirs) = herald
+        .post("other", Some(&other_token), &json!({ "text": "Theirs" }))
+        .await;
+    assert_eq!(status, 201, "{theirs}");
+    let theirs = theirs["id"].as_str().unwrap();
+    let send = |method: reqwest::Method, path: String, token: String| {
+        let request = herald
+            .client
+            .request(method, herald.url(&path))
+            .bearer_auth(token)
+            .form(&[("status", "Hello")]);
+        async move {
+            let response = request.send().await.unwrap();
+            let status = response.status().as_u16();
+            (
+                status,
+                response.json::<Value>().await.unwrap_or(Value::Null),
+            )
+        }
+    };
+    for method in [
+        reqwest::Method::GET,
+        reqwest::Method::PUT,
+        reqwest::Method::DELETE,
+    ] {
+        let (status, body) = send(
+            method.clone(),
+            format!("/api/v1/statuses/{theirs}"),
+            news_token.clone(),
+        )
+        .await;
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (404, Some("Record not found")),
+            "{method}"
+        );
+    }
+    let (status, body) = send(
+        reqwest::Method::GET,
+        format!("/api/v1/statuses/{theirs}"),
+        other_token.clone(),
+    )
+    .await;
+    assert_eq!(
+        (status, body["content"].as_str()),
+        (200, Some("<p>Theirs</p>"))
+    );
+    let read_only = herald
+        .token_with(&news, &[herald::api::Scope::PostsRead], None)
+        .await;
+    let (status, body) = send(reqwest::Method::POST, "/api/v1/statuses".into(), read_only).await;
+    assert_eq!(status, 403, "{body}");
+    assert!(
+        body["error"].as_str().unwrap().contains("posts:write"),
+        "{body}"
+    );
+    let expired = herald
+        .token_with(
+            &news,
+            &herald::api::Scope::ALL,
+            Some(chrono::Utc::now() - chrono::Duration::minutes(1)),
+        )
+        .await;
+    let (status, body) = send(reqwest::Method::POST, "/api/v1/statuses".into(), expired).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (401, Some("the token has expired"))
+    );
+    // A visibility a channel cannot have is refused, and nothing is posted.
+    let response = herald
+        .client
+        .post(herald.url("/api/v1/statuses"))
+        .bearer_auth(&news_token)
+        .json(&json!({ "status": "Secret", "visibility": "direct" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 422);
+    let posts = herald::db::list_posts(&herald.state().db, news.id, None, 10)
+        .await
+        .unwrap();
+    assert!(posts.is_empty());
 }

@@ -162,6 +162,27 @@ pub(crate) async fn receive_upload(
         })?,
         None => (0.0, 0.0),
     };
+    store_image(data, channel, file, description, focus).await
+}
+
+/// Checks and processes an image (metadata stripped, blurhash made), stores the file and
+/// its row: the one way an image is kept, for posts and for avatars and headers.
+pub(crate) async fn store_image(
+    data: &HeraldState,
+    channel: &db::Channel,
+    file: Vec<u8>,
+    description: Option<String>,
+    focus: (f64, f64),
+) -> Result<db::Media, ApiError> {
+    let posts = &data.config.posts;
+    let limits = Limits {
+        max_bytes: posts.max_upload_bytes,
+        max_pixels: posts.max_upload_pixels,
+    };
+    let too_large = || ApiError::TooLarge {
+        code: "media_too_large",
+        message: format!("the file is larger than {} bytes", limits.max_bytes),
+    };
     let processed = tokio::task::spawn_blocking(move || media::process(&file, limits))
         .await
         .map_err(|e| ApiError::Internal(Box::new(e)))?

@@ -3,11 +3,15 @@
 
 use super::{mastodon_time, ClientToken, MastodonError};
 use crate::{
-    db::{self, Channel},
+    api::{media::store_image, Scope},
+    db::{self, Channel, ProfileField},
+    posts::{self, ProfileInput},
     state::HeraldState,
 };
 use activitypub_federation::config::Data;
-use actix_web::HttpResponse;
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use futures::StreamExt;
 use serde_json::{json, Value};
 
 /// The channel as a Mastodon `Account`; `source` (the owner's own view, with the raw
@@ -95,4 +99,211 @@ pub async fn verify_credentials(
     data: Data<HeraldState>,
 ) -> Result<HttpResponse, MastodonError> {
     Ok(HttpResponse::Ok().json(account_json(&data, &token.channel, true).await?))
+}
+
+/// The channel whose account id is `raw` (a channel of this instance; accounts are
+/// public, as Mastodon's are).
+async fn channel_by_account_id(data: &HeraldState, raw: &str) -> Result<Channel, MastodonError> {
+    let not_found =
+        || MastodonError::new(actix_web::http::StatusCode::NOT_FOUND, "Record not found");
+    let id = raw.parse::<i64>().map_err(|_| not_found())?;
+    match db::channel_by_id(&data.db, db::ChannelId(id)).await {
+        Ok(channel) => Ok(channel),
+        Err(db::DbError::NotFound) => Err(not_found()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `GET /api/v1/accounts/:id`.
+pub async fn get_account(
+    id: web::Path<String>,
+    data: Data<HeraldState>,
+) -> Result<HttpResponse, MastodonError> {
+    let channel = channel_by_account_id(&data, &id).await?;
+    Ok(HttpResponse::Ok().json(account_json(&data, &channel, false).await?))
+}
+
+/// `GET /api/v1/accounts/:id/statuses`: the channel's posts, newest first, paged by
+/// `max_id` with a `Link` header.
+pub async fn get_account_statuses(
+    id: web::Path<String>,
+    request: HttpRequest,
+    query: web::Query<super::startup::PageQuery>,
+    data: Data<HeraldState>,
+) -> Result<HttpResponse, MastodonError> {
+    let channel = channel_by_account_id(&data, &id).await?;
+    super::startup::posts_page(&request, &query, &data, &channel).await
+}
+
+/// The largest text body `update_credentials` reads (images come as multipart files).
+const CREDENTIALS_BODY_LIMIT: usize = 256 * 1024;
+
+/// What `update_credentials` received: text fields (as a form's `key=value` pairs, JSON
+/// objects flattened the same way) and the avatar and header files.
+#[derive(Default)]
+struct CredentialChanges {
+    text: Vec<(String, String)>,
+    avatar: Option<Vec<u8>>,
+    header: Option<Vec<u8>>,
+}
+
+impl CredentialChanges {
+    fn get(&self, key: &str) -> Option<&str> {
+        self.text
+            .iter()
+            .rev()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn flag(&self, key: &str) -> Option<bool> {
+        self.get(key)
+            .map(|v| matches!(v, "true" | "1" | "on" | "True"))
+    }
+
+    /// `fields_attributes[N][name|value]`, in the order of N.
+    fn fields(&self) -> Option<Vec<ProfileField>> {
+        let mut rows: std::collections::BTreeMap<u32, (String, String)> = Default::default();
+        for (key, value) in &self.text {
+            let Some(rest) = key.strip_prefix("fields_attributes[") else {
+                continue;
+            };
+            let Some((index, part)) = rest.split_once("][") else {
+                continue;
+            };
+            let Ok(index) = index.parse::<u32>() else {
+                continue;
+            };
+            let row = rows.entry(index).or_default();
+            match part.trim_end_matches(']') {
+                "name" => row.0 = value.clone(),
+                "value" => row.1 = value.clone(),
+                _ => {}
+            }
+        }
+        (!rows.is_empty()).then(|| {
+            rows.into_values()
+                .filter(|(name, value)| !name.is_empty() || !value.is_empty())
+                .map(|(name, value)| ProfileField { name, value })
+                .collect()
+        })
+    }
+}
+
+/// A JSON body as form pairs: `{"fields_attributes": [{"name": …}]}` becomes
+/// `fields_attributes[0][name]`, `{"source": {"language": …}}` `source[language]`.
+fn flatten(prefix: &str, value: &Value, out: &mut Vec<(String, String)>) {
+    match value {
+        Value::Object(map) => {
+            for (key, item) in map {
+                let key = if prefix.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{prefix}[{key}]")
+                };
+                flatten(&key, item, out);
+            }
+        }
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                flatten(&format!("{prefix}[{i}]"), item, out);
+            }
+        }
+        Value::String(s) => out.push((prefix.to_string(), s.clone())),
+        Value::Null => {}
+        other => out.push((prefix.to_string(), other.to_string())),
+    }
+}
+
+async fn read_changes(
+    request: &HttpRequest,
+    payload: web::Payload,
+) -> Result<CredentialChanges, MastodonError> {
+    let refuse = |m: String| MastodonError::new(StatusCode::UNPROCESSABLE_ENTITY, m);
+    let content_type = request
+        .headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    let mut changes = CredentialChanges::default();
+    if content_type.starts_with("multipart/form-data") {
+        let mut form = actix_multipart::Multipart::new(request.headers(), payload);
+        while let Some(field) = form.next().await {
+            let mut field =
+                field.map_err(|e| refuse(format!("the form could not be read: {e}")))?;
+            let name = field.name().unwrap_or_default().to_string();
+            let mut bytes = Vec::new();
+            while let Some(chunk) = field.next().await {
+                bytes.extend_from_slice(&chunk.map_err(|e| refuse(e.to_string()))?);
+            }
+            match name.as_str() {
+                "avatar" => changes.avatar = Some(bytes),
+                "header" => changes.header = Some(bytes),
+                _ => changes
+                    .text
+                    .push((name, String::from_utf8_lossy(&bytes).into_owned())),
+            }
+        }
+        return Ok(changes);
+    }
+    let body = payload
+        .to_bytes_limited(CREDENTIALS_BODY_LIMIT)
+        .await
+        .map_err(|_| refuse("the body is too large".into()))?
+        .map_err(|e| refuse(e.to_string()))?;
+    if content_type.starts_with("application/json") {
+        let value: Value =
+            serde_json::from_slice(&body).map_err(|e| refuse(format!("invalid JSON: {e}")))?;
+        flatten("", &value, &mut changes.text);
+    } else {
+        changes.text = url::form_urlencoded::parse(&body)
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+    }
+    Ok(changes)
+}
+
+/// `PATCH /api/v1/accounts/update_credentials`: display name, note (Markdown, as the
+/// owner API takes it), avatar, header, fields, bot, locked, default language. Goes
+/// through the same profile change as the owner API: followers get the actor's Update.
+pub async fn update_credentials(
+    request: HttpRequest,
+    payload: web::Payload,
+    token: ClientToken,
+    data: Data<HeraldState>,
+) -> Result<HttpResponse, MastodonError> {
+    token.require(Scope::ProfileWrite)?;
+    let changes = read_changes(&request, payload).await?;
+    let channel = &token.channel;
+    let image = |bytes: Option<Vec<u8>>| {
+        let data = &data;
+        async move {
+            match bytes {
+                Some(bytes) => Ok::<_, MastodonError>(Some(Some(
+                    store_image(data, channel, bytes, None, (0.0, 0.0))
+                        .await?
+                        .id,
+                ))),
+                None => Ok(None),
+            }
+        }
+    };
+    let avatar = image(changes.avatar.clone()).await?;
+    let header = image(changes.header.clone()).await?;
+    let input = ProfileInput {
+        display_name: changes.get("display_name").map(str::to_string),
+        summary: changes.get("note").map(str::to_string),
+        bot: changes.flag("bot"),
+        fields: changes.fields(),
+        default_language: changes
+            .get("source[language]")
+            .map(|l| Some(l.to_string()).filter(|l| !l.is_empty())),
+        policy: None,
+        avatar,
+        header,
+        manually_approves: changes.flag("locked"),
+    };
+    let updated = posts::update_profile(&data, channel, input).await?;
+    Ok(HttpResponse::Ok().json(account_json(&data, &updated, true).await?))
 }

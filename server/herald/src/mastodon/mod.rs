@@ -51,6 +51,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/api/v1/accounts/verify_credentials",
             web::get().to(accounts::verify_credentials),
         )
+        .route(
+            "/api/v1/accounts/update_credentials",
+            web::patch().to(accounts::update_credentials),
+        )
         .route("/api/v1/statuses", web::post().to(statuses::post_status))
         .route("/api/v1/statuses/{id}", web::get().to(statuses::get_status))
         .route("/api/v1/statuses/{id}", web::put().to(statuses::put_status))
@@ -63,8 +67,36 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::get().to(statuses::get_source),
         )
         .route(
+            "/api/v1/statuses/{id}/history",
+            web::get().to(statuses::get_history),
+        )
+        .route(
+            "/api/v1/statuses/{id}/pin",
+            web::post().to(statuses::pin_status),
+        )
+        .route(
+            "/api/v1/statuses/{id}/unpin",
+            web::post().to(statuses::unpin_status),
+        )
+        .route(
             "/api/v1/scheduled_statuses",
             web::get().to(statuses::get_scheduled_statuses),
+        )
+        .route(
+            "/api/v1/scheduled_statuses/{id}",
+            web::put().to(statuses::put_scheduled),
+        )
+        .route(
+            "/api/v1/scheduled_statuses/{id}",
+            web::delete().to(statuses::delete_scheduled),
+        )
+        .route(
+            "/api/v1/accounts/{id}",
+            web::get().to(accounts::get_account),
+        )
+        .route(
+            "/api/v1/accounts/{id}/statuses",
+            web::get().to(accounts::get_account_statuses),
         )
         .route("/api/v2/media", web::post().to(media::post_media))
         .route("/api/v1/media", web::post().to(media::post_media))

@@ -105,17 +105,27 @@ pub struct PageQuery {
     limit: Option<u64>,
 }
 
-/// `GET /api/v1/timelines/home`: the channel's posts, newest first, paged by `max_id`
-/// with a `Link: <…>; rel="next"` header as Mastodon's.
+/// `GET /api/v1/timelines/home`: the channel's own posts (a channel follows no one).
 async fn home_timeline(
     request: HttpRequest,
     query: web::Query<PageQuery>,
     token: ClientToken,
     data: Data<HeraldState>,
 ) -> Result<HttpResponse, MastodonError> {
+    posts_page(&request, &query, &data, &token.channel).await
+}
+
+/// A page of `channel`'s posts as statuses, newest first, paged by `max_id` with a
+/// `Link: <…>; rel="next"` header as Mastodon's.
+pub(super) async fn posts_page(
+    request: &HttpRequest,
+    query: &PageQuery,
+    data: &HeraldState,
+    channel: &db::Channel,
+) -> Result<HttpResponse, MastodonError> {
     let limit = query.limit.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT);
     let before = query.max_id.as_deref().and_then(PostId::parse);
-    let posts = db::list_posts(&data.db, token.channel.id, before, limit).await?;
+    let posts = db::list_posts(&data.db, channel.id, before, limit).await?;
     let ids: Vec<PostId> = posts.iter().map(|p| p.id).collect();
     let media = db::media_for_posts(&data.db, &ids).await?;
     let mut statuses = Vec::with_capacity(posts.len());
@@ -125,7 +135,7 @@ async fn home_timeline(
             .filter(|m| m.post_id == Some(post.id))
             .cloned()
             .collect();
-        statuses.push(status_json(&data, &token.channel, post, &own).await?);
+        statuses.push(status_json(data, channel, post, &own).await?);
     }
     let mut response = HttpResponse::Ok();
     if let (Some(last), true) = (posts.last(), posts.len() as u64 == limit) {

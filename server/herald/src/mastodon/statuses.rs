@@ -309,3 +309,117 @@ pub async fn get_scheduled_statuses(
         .collect();
     Ok(HttpResponse::Ok().json(scheduled))
 }
+
+async fn set_pin(
+    id: &str,
+    token: &ClientToken,
+    data: &Data<HeraldState>,
+    pinned: bool,
+) -> Result<HttpResponse, MastodonError> {
+    token.require(Scope::PostsWrite)?;
+    let post = own_post(data, &token.channel, id).await?;
+    let result = posts::pin(data, &token.channel, post.id, pinned).await?;
+    Ok(HttpResponse::Ok()
+        .json(status_json(data, &token.channel, &result.post, &result.media).await?))
+}
+
+/// `POST /api/v1/statuses/:id/pin`: the post heads the featured collection; followers
+/// get an `Add`.
+pub async fn pin_status(
+    id: web::Path<String>,
+    token: ClientToken,
+    data: Data<HeraldState>,
+) -> Result<HttpResponse, MastodonError> {
+    set_pin(&id, &token, &data, true).await
+}
+
+/// `POST /api/v1/statuses/:id/unpin`.
+pub async fn unpin_status(
+    id: web::Path<String>,
+    token: ClientToken,
+    data: Data<HeraldState>,
+) -> Result<HttpResponse, MastodonError> {
+    set_pin(&id, &token, &data, false).await
+}
+
+/// `GET /api/v1/statuses/:id/history`: Herald keeps no earlier versions, so the history
+/// is the post as it reads now, as Mastodon shows a status never edited.
+pub async fn get_history(
+    id: web::Path<String>,
+    token: ClientToken,
+    data: Data<HeraldState>,
+) -> Result<HttpResponse, MastodonError> {
+    let post = own_post(&data, &token.channel, &id).await?;
+    let media = db::media_for_posts(&data.db, &[post.id]).await?;
+    let status = status_json(&data, &token.channel, &post, &media).await?;
+    Ok(HttpResponse::Ok().json(json!([{
+        "content": status["content"],
+        "spoiler_text": status["spoiler_text"],
+        "sensitive": status["sensitive"],
+        "created_at": status["edited_at"].as_str().unwrap_or(status["created_at"].as_str().unwrap_or_default()),
+        "account": status["account"],
+        "media_attachments": status["media_attachments"],
+        "emojis": [],
+    }])))
+}
+
+/// A scheduled post of the channel (404 once it went out or was deleted).
+async fn own_scheduled(
+    data: &HeraldState,
+    token: &ClientToken,
+    id: &str,
+) -> Result<Post, MastodonError> {
+    let post = own_post(data, &token.channel, id).await?;
+    if post.published_at.is_some() {
+        return Err(PostError::NotFound.into());
+    }
+    Ok(post)
+}
+
+#[derive(Deserialize)]
+pub struct Reschedule {
+    scheduled_at: Option<DateTime<Utc>>,
+}
+
+/// `PUT /api/v1/scheduled_statuses/:id`: a new time for a scheduled post.
+pub async fn put_scheduled(
+    id: web::Path<String>,
+    request: HttpRequest,
+    raw: web::Bytes,
+    token: ClientToken,
+    data: Data<HeraldState>,
+) -> Result<HttpResponse, MastodonError> {
+    token.require(Scope::PostsWrite)?;
+    let post = own_scheduled(&data, &token, &id).await?;
+    let change: Reschedule = body::parse(&request, &raw)
+        .map_err(|m| MastodonError::new(StatusCode::UNPROCESSABLE_ENTITY, m))?;
+    let media: Vec<MediaId> = db::media_for_posts(&data.db, &[post.id])
+        .await?
+        .into_iter()
+        .map(|m| m.id)
+        .collect();
+    let input = PostInput {
+        text: post.source.clone(),
+        summary: post.summary.clone(),
+        language: post.language.clone(),
+        sensitive: post.sensitive,
+        visibility: post.visibility,
+        scheduled_at: change.scheduled_at.or(post.scheduled_at),
+        media,
+        policy: post.policy,
+    };
+    let edited = posts::edit(&data, &token.channel, post.id, input).await?;
+    Ok(HttpResponse::Ok().json(scheduled_json(&data, &edited.post, &edited.media)))
+}
+
+/// `DELETE /api/v1/scheduled_statuses/:id`: cancels it (nothing was sent).
+pub async fn delete_scheduled(
+    id: web::Path<String>,
+    token: ClientToken,
+    data: Data<HeraldState>,
+) -> Result<HttpResponse, MastodonError> {
+    token.require(Scope::PostsWrite)?;
+    let post = own_scheduled(&data, &token, &id).await?;
+    posts::delete(&data, &token.channel, post.id).await?;
+    Ok(HttpResponse::Ok().json(json!({})))
+}
