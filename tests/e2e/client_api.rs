@@ -626,3 +626,159 @@ async fn statuses_keep_to_their_channel_and_scope() {
         .unwrap();
     assert!(posts.is_empty());
 }
+
+/// What the owner sees in an app: follow requests to authorize or reject (the requester's
+/// server gets the Accept or the Reject), notifications of followers and replies, and
+/// the followers list, for the channel's own token only.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn notifications_and_follow_requests_reach_the_owner() {
+    let herald = TestInstance::with(Options {
+        workers: false,
+        ..Options::default()
+    })
+    .await;
+    let channel = herald.create_channel("ceo").await;
+    let token = herald.token(&channel).await;
+    let (status, body, _) = herald
+        .api(
+            &token,
+            reqwest::Method::PATCH,
+            "/api/v1/channels/ceo",
+            Some(json!({"manually_approves_followers": true})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let remote = crate::harness::FakeRemote::start(true).await;
+    let alice = remote.add_user("alice");
+    let bob = remote.add_user("bob");
+    let inbox: url::Url = herald.url("/inbox").parse().unwrap();
+    let actor: url::Url = herald.url("/channels/ceo").parse().unwrap();
+    for user in [&alice, &bob] {
+        let follow = remote.follow(user, &actor).to_string();
+        let (status, body) = remote
+            .post_signed(user, &inbox, &follow, crate::harness::Tamper::Nothing)
+            .await;
+        assert_eq!(status, 202, "{body}");
+    }
+    let get = |path: &str| {
+        let request = herald.client.get(herald.url(path)).bearer_auth(&token);
+        async move { request.send().await.unwrap().json::<Value>().await.unwrap() }
+    };
+    let requests = get("/api/v1/follow_requests").await;
+    let accts: Vec<&str> = requests
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["acct"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        accts,
+        [
+            format!("bob@{}", remote.domain),
+            format!("alice@{}", remote.domain)
+        ],
+        "newest first"
+    );
+    let id_of = |name: &str| {
+        requests
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["username"] == name)
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let answer = |id: String, verb: &'static str| {
+        let request = herald
+            .client
+            .post(herald.url(&format!("/api/v1/follow_requests/{id}/{verb}")))
+            .bearer_auth(&token);
+        async move {
+            let response = request.send().await.unwrap();
+            (
+                response.status().as_u16(),
+                response.json::<Value>().await.unwrap(),
+            )
+        }
+    };
+    let (status, relationship) = answer(id_of("alice"), "authorize").await;
+    assert_eq!((status, &relationship["followed_by"]), (200, &json!(true)));
+    let (status, relationship) = answer(id_of("bob"), "reject").await;
+    assert_eq!((status, &relationship["followed_by"]), (200, &json!(false)));
+    let (status, _) = answer("r999999".into(), "authorize").await;
+    assert_eq!(status, 404);
+    herald.worker().drain().await.unwrap();
+    assert_eq!(remote.received_of("Accept").len(), 1);
+    assert_eq!(remote.received_of("Reject").len(), 1);
+    assert_eq!(herald.follower_count(&channel).await, 1);
+    // alice replies to a post.
+    let (_, post) = herald
+        .post("ceo", Some(&token), &json!({ "text": "News" }))
+        .await;
+    let note = format!("{}/statuses/1", alice.id);
+    let reply = json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": format!("{note}/activity"),
+        "type": "Create",
+        "actor": alice.id,
+        "object": {
+            "id": note, "type": "Note", "attributedTo": alice.id, "inReplyTo": post["uri"],
+            "to": "https://www.w3.org/ns/activitystreams#Public", "content": "<p>Thanks!</p>",
+        },
+    });
+    let (status, body) = remote
+        .post_signed(
+            &alice,
+            &inbox,
+            &reply.to_string(),
+            crate::harness::Tamper::Nothing,
+        )
+        .await;
+    assert_eq!(status, 202, "{body}");
+    let notifications = get("/api/v1/notifications").await;
+    let kinds: Vec<(&str, &str)> = notifications
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| {
+            (
+                n["type"].as_str().unwrap(),
+                n["account"]["username"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [("mention", "alice"), ("follow", "alice")],
+        "{notifications}"
+    );
+    let mention = &notifications[0];
+    assert_eq!(mention["status"]["content"], "<p>Thanks!</p>");
+    assert_eq!(mention["status"]["in_reply_to_id"], post["id"]);
+    assert_eq!(mention["account"]["id"], notifications[1]["account"]["id"]);
+    let page = get(&format!(
+        "/api/v1/notifications?max_id={}",
+        notifications[0]["id"].as_str().unwrap()
+    ))
+    .await;
+    assert_eq!(page.as_array().unwrap().len(), 1, "{page}");
+    let grouped = get("/api/v2/notifications").await;
+    assert_eq!(grouped["notification_groups"].as_array().unwrap().len(), 2);
+    assert_eq!(grouped["accounts"].as_array().unwrap().len(), 1);
+    assert_eq!(grouped["statuses"].as_array().unwrap().len(), 1);
+    // The followers list answers the channel's own token only.
+    let followers = get(&format!("/api/v1/accounts/{}/followers", channel.id.0)).await;
+    assert_eq!(followers.as_array().unwrap().len(), 1, "{followers}");
+    let other = herald.create_channel("other").await;
+    let other_token = herald.token(&other).await;
+    let response = herald
+        .client
+        .get(herald.url(&format!("/api/v1/accounts/{}/followers", channel.id.0)))
+        .bearer_auth(&other_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 403);
+}

@@ -12,6 +12,7 @@ mod accounts;
 mod body;
 mod instance;
 mod media;
+mod notifications;
 mod oauth;
 mod scopes;
 mod startup;
@@ -89,6 +90,30 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(
             "/api/v1/scheduled_statuses/{id}",
             web::delete().to(statuses::delete_scheduled),
+        )
+        .route(
+            "/api/v1/notifications",
+            web::get().to(notifications::get_notifications),
+        )
+        .route(
+            "/api/v2/notifications",
+            web::get().to(notifications::get_grouped_notifications),
+        )
+        .route(
+            "/api/v1/follow_requests",
+            web::get().to(notifications::get_follow_requests),
+        )
+        .route(
+            "/api/v1/follow_requests/{id}/authorize",
+            web::post().to(notifications::authorize_request),
+        )
+        .route(
+            "/api/v1/follow_requests/{id}/reject",
+            web::post().to(notifications::reject_request),
+        )
+        .route(
+            "/api/v1/accounts/{id}/followers",
+            web::get().to(notifications::get_followers),
         )
         .route(
             "/api/v1/accounts/{id}",

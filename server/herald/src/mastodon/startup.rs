@@ -18,9 +18,7 @@ const DEFAULT_LIMIT: u64 = 20;
 const MAX_LIMIT: u64 = 40;
 
 /// Endpoints that answer an empty list to a signed-in app.
-const EMPTY_LISTS: [&str; 15] = [
-    "/api/v1/notifications",
-    "/api/v1/follow_requests",
+const EMPTY_LISTS: [&str; 13] = [
     "/api/v1/lists",
     "/api/v1/filters",
     "/api/v2/filters",
@@ -57,10 +55,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/api/v1/markers", web::get().to(markers))
         .route("/api/v1/preferences", web::get().to(preferences))
         .route(
-            "/api/v2/notifications",
-            web::get().to(grouped_notifications),
-        )
-        .route(
             "/api/v1/push/subscription",
             web::get().to(no_push_subscription),
         );
@@ -76,11 +70,6 @@ async fn empty_public_list() -> HttpResponse {
 
 async fn markers(_token: ClientToken) -> HttpResponse {
     HttpResponse::Ok().json(json!({}))
-}
-
-/// Grouped notifications (Mastodon 4.3's v2), which apps use when `api_versions` allows.
-async fn grouped_notifications(_token: ClientToken) -> HttpResponse {
-    HttpResponse::Ok().json(json!({ "accounts": [], "statuses": [], "notification_groups": [] }))
 }
 
 /// Herald sends no Web Push: there is never a subscription (Mastodon's 404).

@@ -1,0 +1,338 @@
+//! What the owner sees come in, for Mastodon apps: notifications of new followers, follow
+//! requests and replies (as `mention`), the follow requests to authorize or reject, and
+//! the followers list, which only the channel's own token may read.
+//!
+//! Remote accounts are shown from what Herald keeps of them, which is little by design:
+//! the actor's id and server. Their account id is `r` and the cached actor's row id, so it
+//! never collides with a channel's.
+
+use super::{mastodon_time, ClientToken, MastodonError};
+use crate::{
+    api::Scope,
+    db::{self, Channel, FollowerEntry},
+    moderation,
+    state::HeraldState,
+};
+use activitypub_federation::config::Data;
+use actix_web::{http::StatusCode, web, HttpResponse};
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+/// Rows of each kind a notifications page is merged from.
+const SCAN: u64 = 200;
+const DEFAULT_LIMIT: usize = 15;
+const MAX_LIMIT: usize = 80;
+
+/// A remote actor as a Mastodon `Account`, from its id and server.
+fn remote_account(data: &HeraldState, id: &str, actor_uri: &str, authority: &str) -> Value {
+    let username = url::Url::parse(actor_uri)
+        .ok()
+        .and_then(|u| {
+            u.path_segments()
+                .and_then(|mut s| s.next_back().map(str::to_string))
+        })
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "someone".into());
+    let avatar = data
+        .urls
+        .base()
+        .join(crate::web::ICON_PATH)
+        .map(|u| u.to_string())
+        .unwrap_or_default();
+    json!({
+        "id": id,
+        "username": username,
+        "acct": format!("{username}@{authority}"),
+        "display_name": username,
+        "locked": false,
+        "bot": false,
+        "group": false,
+        "discoverable": false,
+        "created_at": mastodon_time(DateTime::<Utc>::UNIX_EPOCH),
+        "note": "",
+        "url": actor_uri,
+        "uri": actor_uri,
+        "avatar": avatar,
+        "avatar_static": avatar,
+        "header": avatar,
+        "header_static": avatar,
+        "followers_count": 0,
+        "following_count": 0,
+        "statuses_count": 0,
+        "last_status_at": null,
+        "emojis": [],
+        "fields": [],
+    })
+}
+
+fn follower_account(data: &HeraldState, entry: &FollowerEntry) -> Value {
+    remote_account(
+        data,
+        &format!("r{}", entry.remote_actor_id.0),
+        &entry.actor_uri,
+        &entry.authority,
+    )
+}
+
+/// A reply as a remote `Status`, addressed to the post it answers.
+fn reply_status(reply: &db::Reply, account: &Value) -> Value {
+    json!({
+        "id": format!("reply-{}", reply.id),
+        "created_at": mastodon_time(reply.published.unwrap_or(reply.created_at)),
+        "in_reply_to_id": reply.post_id.to_string(),
+        "in_reply_to_account_id": null,
+        "sensitive": false,
+        "spoiler_text": "",
+        "visibility": "public",
+        "language": null,
+        "uri": reply.id,
+        "url": reply.id,
+        "replies_count": 0,
+        "reblogs_count": 0,
+        "favourites_count": 0,
+        "edited_at": null,
+        "content": reply.content_html,
+        "reblog": null,
+        "account": account,
+        "media_attachments": [],
+        "mentions": [],
+        "tags": [],
+        "emojis": [],
+        "card": null,
+        "poll": null,
+    })
+}
+
+/// One notification, before paging.
+struct Item {
+    id: String,
+    kind: &'static str,
+    at: DateTime<Utc>,
+    account: Value,
+    status: Option<Value>,
+}
+
+/// The channel's notifications, newest first: followers, follow requests, replies.
+async fn items(data: &HeraldState, channel: &Channel) -> Result<Vec<Item>, MastodonError> {
+    let mut items = Vec::new();
+    for (pending, kind) in [(false, "follow"), (true, "follow_request")] {
+        for entry in db::recent_followers(&data.db, channel.id, pending, SCAN).await? {
+            items.push(Item {
+                id: format!("{kind}-{}", entry.id),
+                kind,
+                at: entry.created_at,
+                account: follower_account(data, &entry),
+                status: None,
+            });
+        }
+    }
+    for reply in db::list_replies(&data.db, channel.id, None, SCAN).await? {
+        let cached = match url::Url::parse(&reply.actor_uri) {
+            Ok(uri) => db::remote_actor_by_uri(&data.db, &uri).await.ok(),
+            Err(_) => None,
+        };
+        let id = cached.map_or_else(
+            || format!("r-{}", reply.authority),
+            |a| format!("r{}", a.id.0),
+        );
+        let account = remote_account(data, &id, &reply.actor_uri, &reply.authority);
+        let status = reply_status(&reply, &account);
+        items.push(Item {
+            id: format!("mention-{}", reply.id),
+            kind: "mention",
+            at: reply.created_at,
+            account,
+            status: Some(status),
+        });
+    }
+    items.sort_by(|a, b| b.at.cmp(&a.at).then_with(|| b.id.cmp(&a.id)));
+    Ok(items)
+}
+
+#[derive(Deserialize)]
+pub struct NotificationQuery {
+    max_id: Option<String>,
+    limit: Option<usize>,
+}
+
+/// The page of `items` after `max_id` (an id of the previous page's last notification).
+fn page(items: Vec<Item>, query: &NotificationQuery) -> Vec<Item> {
+    let limit = query.limit.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT);
+    let start = query
+        .max_id
+        .as_ref()
+        .and_then(|max| items.iter().position(|i| &i.id == max).map(|p| p + 1))
+        .unwrap_or(0);
+    items.into_iter().skip(start).take(limit).collect()
+}
+
+/// `GET /api/v1/notifications`.
+pub async fn get_notifications(
+    query: web::Query<NotificationQuery>,
+    token: ClientToken,
+    data: Data<HeraldState>,
+) -> Result<HttpResponse, MastodonError> {
+    let items = page(items(&data, &token.channel).await?, &query);
+    let notifications: Vec<Value> = items
+        .into_iter()
+        .map(|item| {
+            json!({
+                "id": item.id,
+                "type": item.kind,
+                "created_at": mastodon_time(item.at),
+                "account": item.account,
+                "status": item.status,
+            })
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(notifications))
+}
+
+/// `GET /api/v2/notifications` (Mastodon 4.3's grouped form): each notification its own
+/// group, with the accounts and statuses beside them.
+pub async fn get_grouped_notifications(
+    query: web::Query<NotificationQuery>,
+    token: ClientToken,
+    data: Data<HeraldState>,
+) -> Result<HttpResponse, MastodonError> {
+    let items = page(items(&data, &token.channel).await?, &query);
+    let mut accounts: Vec<Value> = Vec::new();
+    let mut statuses: Vec<Value> = Vec::new();
+    let mut groups = Vec::new();
+    for item in items {
+        let account_id = item.account["id"].clone();
+        if !accounts.iter().any(|a| a["id"] == account_id) {
+            accounts.push(item.account);
+        }
+        let status_id = item.status.as_ref().map(|s| s["id"].clone());
+        if let Some(status) = item.status {
+            statuses.push(status);
+        }
+        groups.push(json!({
+            "group_key": item.id,
+            "notifications_count": 1,
+            "type": item.kind,
+            "most_recent_notification_id": item.id,
+            "page_min_id": item.id,
+            "page_max_id": item.id,
+            "latest_page_notification_at": mastodon_time(item.at),
+            "sample_account_ids": [account_id],
+            "status_id": status_id,
+        }));
+    }
+    Ok(HttpResponse::Ok().json(json!({
+        "accounts": accounts,
+        "statuses": statuses,
+        "notification_groups": groups,
+    })))
+}
+
+/// `GET /api/v1/follow_requests`: the requests waiting, newest first.
+pub async fn get_follow_requests(
+    token: ClientToken,
+    data: Data<HeraldState>,
+) -> Result<HttpResponse, MastodonError> {
+    let requests = db::recent_followers(&data.db, token.channel.id, true, SCAN).await?;
+    let accounts: Vec<Value> = requests
+        .iter()
+        .map(|e| follower_account(&data, e))
+        .collect();
+    Ok(HttpResponse::Ok().json(accounts))
+}
+
+/// The pending request of the remote account `raw` (`r` and its actor row id).
+async fn pending_request(
+    data: &HeraldState,
+    channel: &Channel,
+    raw: &str,
+) -> Result<FollowerEntry, MastodonError> {
+    let not_found = || MastodonError::new(StatusCode::NOT_FOUND, "Record not found");
+    let actor: i64 = raw
+        .strip_prefix('r')
+        .and_then(|n| n.parse().ok())
+        .ok_or_else(not_found)?;
+    db::recent_followers(&data.db, channel.id, true, SCAN)
+        .await?
+        .into_iter()
+        .find(|e| e.remote_actor_id.0 == actor)
+        .ok_or_else(not_found)
+}
+
+fn relationship(id: &str, followed_by: bool) -> Value {
+    json!({
+        "id": id,
+        "following": false,
+        "showing_reblogs": false,
+        "notifying": false,
+        "followed_by": followed_by,
+        "blocking": false,
+        "blocked_by": false,
+        "muting": false,
+        "muting_notifications": false,
+        "requested": false,
+        "requested_by": false,
+        "domain_blocking": false,
+        "endorsed": false,
+        "note": "",
+    })
+}
+
+async fn answer(
+    raw: &str,
+    token: &ClientToken,
+    data: &HeraldState,
+    approve: bool,
+) -> Result<HttpResponse, MastodonError> {
+    token.require(Scope::ProfileWrite)?;
+    let entry = pending_request(data, &token.channel, raw).await?;
+    moderation::answer_follower(data, &token.channel, entry.id, approve)
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %crate::error_chain(&e), "answering a follow request failed");
+            MastodonError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "could not answer the request",
+            )
+        })?;
+    Ok(HttpResponse::Ok().json(relationship(raw, approve)))
+}
+
+/// `POST /api/v1/follow_requests/:id/authorize`: the follower is accepted (an `Accept`).
+pub async fn authorize_request(
+    id: web::Path<String>,
+    token: ClientToken,
+    data: Data<HeraldState>,
+) -> Result<HttpResponse, MastodonError> {
+    answer(&id, &token, &data, true).await
+}
+
+/// `POST /api/v1/follow_requests/:id/reject`: refused (a `Reject`).
+pub async fn reject_request(
+    id: web::Path<String>,
+    token: ClientToken,
+    data: Data<HeraldState>,
+) -> Result<HttpResponse, MastodonError> {
+    answer(&id, &token, &data, false).await
+}
+
+/// `GET /api/v1/accounts/:id/followers`: the channel's followers, newest first, for its
+/// own token only (the public sees the count, never the list).
+pub async fn get_followers(
+    id: web::Path<String>,
+    token: ClientToken,
+    data: Data<HeraldState>,
+) -> Result<HttpResponse, MastodonError> {
+    if *id != token.channel.id.0.to_string() {
+        return Err(MastodonError::new(
+            StatusCode::FORBIDDEN,
+            "a channel's followers are shown to its owner only",
+        ));
+    }
+    let followers = db::recent_followers(&data.db, token.channel.id, false, SCAN).await?;
+    let accounts: Vec<Value> = followers
+        .iter()
+        .map(|e| follower_account(&data, e))
+        .collect();
+    Ok(HttpResponse::Ok().json(accounts))
+}
