@@ -522,6 +522,43 @@ async fn the_endpoints_apps_call_at_start_answer_json() {
         (status, body["error"].as_str()),
         (404, Some("Record not found"))
     );
+    // Web apps on other origins: the preflight is answered, and answers carry CORS.
+    let preflight = herald
+        .client
+        .request(reqwest::Method::OPTIONS, herald.url("/api/v1/statuses"))
+        .header("Origin", "https://phanpy.example")
+        .header("Access-Control-Request-Method", "POST")
+        .header(
+            "Access-Control-Request-Headers",
+            "authorization, idempotency-key",
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(preflight.status(), 204);
+    let allowed = preflight.headers()["access-control-allow-headers"]
+        .to_str()
+        .unwrap();
+    assert!(allowed.contains("Authorization") && allowed.contains("Idempotency-Key"));
+    assert_eq!(preflight.headers()["access-control-allow-origin"], "*");
+    let answer = herald
+        .client
+        .get(herald.url("/api/v1/timelines/home"))
+        .header("Origin", "https://elk.example")
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.headers()["access-control-allow-origin"], "*");
+    // The consent page is for the owner's own browser: no CORS there.
+    let page = herald
+        .client
+        .get(herald.url("/oauth/authorize"))
+        .header("Origin", "https://elk.example")
+        .send()
+        .await
+        .unwrap();
+    assert!(page.headers().get("access-control-allow-origin").is_none());
     // Without a token: Mastodon's 401 with its error shape.
     let response = herald
         .client

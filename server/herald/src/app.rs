@@ -165,6 +165,7 @@ impl Herald {
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(FederationMiddleware::new(federation.clone()))
+                .wrap(actix_web::middleware::from_fn(crate::mastodon::cors))
                 .wrap(RequestLog::new(metrics.clone()))
                 .app_data(keys.clone())
                 .app_data(http::path_config())

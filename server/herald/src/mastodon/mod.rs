@@ -10,6 +10,7 @@
 
 mod accounts;
 mod body;
+mod cors;
 mod instance;
 mod media;
 mod notifications;
@@ -28,6 +29,8 @@ use actix_web::{
     dev::Payload, http::StatusCode, web, FromRequest, HttpRequest, HttpResponse, ResponseError,
 };
 use futures::future::LocalBoxFuture;
+
+pub use cors::cors;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/api/v1/apps", web::post().to(oauth::create_app))
