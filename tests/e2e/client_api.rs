@@ -423,6 +423,35 @@ async fn every_refusal_of_the_oauth_flow_has_its_error() {
         .await
         .unwrap()
         .contains("No app with this client_id"));
+    // An app that returns to its own scheme may be redirected to from the consent form.
+    let app: Value = f
+        .herald
+        .client
+        .post(f.herald.url("/api/v1/apps"))
+        .form(&[
+            ("client_name", "Elk"),
+            ("redirect_uris", "elk://signin"),
+            ("scopes", "read"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let page = f
+        .herald
+        .client
+        .get(f.herald.url(&format!(
+            "/oauth/authorize?client_id={}&redirect_uri=elk%3A%2F%2Fsignin&response_type=code&scope=read",
+            app["client_id"].as_str().unwrap()
+        )))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    let csp = page.headers()["content-security-policy"].to_str().unwrap();
+    assert!(csp.contains("form-action 'self' https: elk:"), "{csp}");
     // An app with a scope no Mastodon defines is refused at registration.
     let response = f
         .herald

@@ -233,20 +233,22 @@ pub async fn list_followers(
         .all(db)
         .await?
         .into_iter()
-        .filter_map(|(f, actor)| {
-            let actor = actor?;
-            Some(FollowerEntry {
-                id: f.id,
-                actor_uri: actor.uri,
-                inbox: actor.inbox,
-                authority: actor.authority,
-                follow_uri: f.follow_uri,
-                pending: f.pending,
-                created_at: f.created_at,
-                remote_actor_id: RemoteActorId(actor.id),
-            })
-        })
+        .filter_map(|(f, actor)| Some(follower_entry_of(f, actor?)))
         .collect())
+}
+
+/// A follower row with its cached actor, as the owner sees it.
+pub(super) fn follower_entry_of(f: follower::Model, actor: remote_actor::Model) -> FollowerEntry {
+    FollowerEntry {
+        id: f.id,
+        actor_uri: actor.uri,
+        inbox: actor.inbox,
+        authority: actor.authority,
+        follow_uri: f.follow_uri,
+        pending: f.pending,
+        created_at: f.created_at,
+        remote_actor_id: RemoteActorId(actor.id),
+    }
 }
 
 /// One follower (or request) of `channel` by id.

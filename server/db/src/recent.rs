@@ -3,7 +3,8 @@
 
 use super::{
     entities::{follower, remote_actor},
-    ChannelId, DbResult, FollowerEntry, RemoteActorId,
+    moderation::follower_entry_of,
+    ChannelId, DbResult, FollowerEntry,
 };
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
@@ -23,18 +24,6 @@ pub async fn recent_followers(
         .all(db)
         .await?
         .into_iter()
-        .filter_map(|(f, actor)| {
-            let actor = actor?;
-            Some(FollowerEntry {
-                id: f.id,
-                actor_uri: actor.uri,
-                inbox: actor.inbox,
-                authority: actor.authority,
-                follow_uri: f.follow_uri,
-                pending: f.pending,
-                created_at: f.created_at,
-                remote_actor_id: RemoteActorId(actor.id),
-            })
-        })
+        .filter_map(|(f, actor)| Some(follower_entry_of(f, actor?)))
         .collect())
 }

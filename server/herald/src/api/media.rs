@@ -98,6 +98,21 @@ pub(crate) enum Fields {
     Ignore,
 }
 
+/// The size and pixel limits of an upload, from `[posts]`.
+fn upload_limits(data: &HeraldState) -> Limits {
+    Limits {
+        max_bytes: data.config.posts.max_upload_bytes,
+        max_pixels: data.config.posts.max_upload_pixels,
+    }
+}
+
+fn too_large(limits: Limits) -> ApiError {
+    ApiError::TooLarge {
+        code: "media_too_large",
+        message: format!("the file is larger than {} bytes", limits.max_bytes),
+    }
+}
+
 /// Reads an upload form, checks and processes the image (metadata stripped), stores the
 /// file and its row: the one way an image arrives, from the owner API and from apps.
 pub(crate) async fn receive_upload(
@@ -106,15 +121,8 @@ pub(crate) async fn receive_upload(
     channel: &db::Channel,
     fields: Fields,
 ) -> Result<db::Media, ApiError> {
-    let posts = &data.config.posts;
-    let limits = Limits {
-        max_bytes: posts.max_upload_bytes,
-        max_pixels: posts.max_upload_pixels,
-    };
-    let too_large = || ApiError::TooLarge {
-        code: "media_too_large",
-        message: format!("the file is larger than {} bytes", limits.max_bytes),
-    };
+    let limits = upload_limits(data);
+    let too_large = || too_large(limits);
     let (mut file, mut description, mut focus) = (None, None, None);
     while let Some(field) = form.next().await {
         let mut field = field.map_err(bad_form)?;
@@ -174,15 +182,8 @@ pub(crate) async fn store_image(
     description: Option<String>,
     focus: (f64, f64),
 ) -> Result<db::Media, ApiError> {
-    let posts = &data.config.posts;
-    let limits = Limits {
-        max_bytes: posts.max_upload_bytes,
-        max_pixels: posts.max_upload_pixels,
-    };
-    let too_large = || ApiError::TooLarge {
-        code: "media_too_large",
-        message: format!("the file is larger than {} bytes", limits.max_bytes),
-    };
+    let limits = upload_limits(data);
+    let too_large = || too_large(limits);
     let processed = tokio::task::spawn_blocking(move || media::process(&file, limits))
         .await
         .map_err(|e| ApiError::Internal(Box::new(e)))?
@@ -200,7 +201,7 @@ pub(crate) async fn store_image(
         })?;
     let id = MediaId(uuid::Uuid::now_v7());
     let file_name = format!("{id}.{}", processed.extension);
-    store(&posts.media_dir, &file_name, &processed.bytes)
+    store(&data.config.posts.media_dir, &file_name, &processed.bytes)
         .await
         .map_err(|e| ApiError::Internal(Box::new(e)))?;
     let stored = db::insert_media(

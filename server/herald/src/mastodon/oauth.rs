@@ -296,11 +296,40 @@ fn consent_page(
         }
     };
     let mut response = crate::web::page(status, "Sign in an app", html! {}, body);
-    response.headers_mut().insert(
+    let headers = response.headers_mut();
+    headers.insert(
         actix_web::http::header::CACHE_CONTROL,
         actix_web::http::header::HeaderValue::from_static("no-store"),
     );
+    // The form's answer redirects to the app, which browsers check against `form-action`:
+    // an app's own scheme (`elk:`) or plain-http origin must be allowed on this page.
+    if let Some(csp) = app.and_then(consent_policy) {
+        if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&csp) {
+            headers.insert(actix_web::http::header::CONTENT_SECURITY_POLICY, value);
+        }
+    }
     response
+}
+
+/// The pages' policy with `form-action` widened to the app's redirect targets that
+/// `https:` does not cover; `None` when there are none.
+fn consent_policy(app: &db::OauthApp) -> Option<String> {
+    let extra: Vec<String> = app
+        .redirect_uris
+        .iter()
+        .filter_map(|u| url::Url::parse(u).ok())
+        .filter_map(|u| match u.scheme() {
+            "https" | "urn" => None,
+            "http" => Some(u.origin().ascii_serialization()),
+            scheme => Some(format!("{scheme}:")),
+        })
+        .collect();
+    (!extra.is_empty()).then(|| {
+        crate::web::CONTENT_SECURITY_POLICY.replace(
+            "form-action 'self' https:",
+            &format!("form-action 'self' https: {}", extra.join(" ")),
+        )
+    })
 }
 
 /// `GET /oauth/authorize`: the consent page.
