@@ -848,3 +848,72 @@ async fn notifications_and_follow_requests_reach_the_owner() {
         .unwrap();
     assert_eq!(response.status(), 403);
 }
+
+/// Timelines page as Mastodon's: `max_id` back in time, `since_id` the newest after an id,
+/// `min_id` the ones just after it, each page newest first with `next` and `prev` links.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn timelines_page_by_max_since_and_min_id() {
+    let herald = TestInstance::start().await;
+    let channel = herald.create_channel("news").await;
+    let token = herald.token(&channel).await;
+    let mut ids = Vec::new();
+    for n in 1..=5 {
+        let (status, post) = herald
+            .post(
+                "news",
+                Some(&token),
+                &json!({ "text": format!("Post {n}") }),
+            )
+            .await;
+        assert_eq!(status, 201);
+        ids.push(post["id"].as_str().unwrap().to_string());
+    }
+    let page = |query: String| {
+        let request = herald.client.get(herald.url(&format!(
+            "/api/v1/accounts/{}/statuses?{query}",
+            channel.id.0
+        )));
+        async move {
+            let response = request.send().await.unwrap();
+            let link = response
+                .headers()
+                .get("link")
+                .map(|l| l.to_str().unwrap().to_string())
+                .unwrap_or_default();
+            let body: Value = response.json().await.unwrap();
+            let got: Vec<String> = body
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s["id"].as_str().unwrap().to_string())
+                .collect();
+            (got, link)
+        }
+    };
+    let (first, link) = page("limit=2".into()).await;
+    assert_eq!(first, [ids[4].clone(), ids[3].clone()]);
+    assert!(
+        link.contains(&format!("max_id={}", ids[3])) && link.contains("rel=\"next\""),
+        "{link}"
+    );
+    assert!(
+        link.contains(&format!("min_id={}", ids[4])) && link.contains("rel=\"prev\""),
+        "{link}"
+    );
+    let (second, _) = page(format!("limit=2&max_id={}", ids[3])).await;
+    assert_eq!(second, [ids[2].clone(), ids[1].clone()]);
+    let (since, _) = page(format!("limit=2&since_id={}", ids[1])).await;
+    assert_eq!(
+        since,
+        [ids[4].clone(), ids[3].clone()],
+        "the newest after it"
+    );
+    let (min, _) = page(format!("limit=2&min_id={}", ids[1])).await;
+    assert_eq!(
+        min,
+        [ids[3].clone(), ids[2].clone()],
+        "the ones just after it"
+    );
+    let (empty, link) = page(format!("max_id={}", ids[0])).await;
+    assert!(empty.is_empty() && link.is_empty());
+}

@@ -109,6 +109,52 @@ pub(super) fn list_posts_query(
     query.order_by_desc(post::Column::Id).limit(limit)
 }
 
+/// Which of a channel's posts a page holds, by id (Mastodon's paging parameters): older
+/// than `max`, newer than `since` (the newest of those), or just newer than `min` (the
+/// oldest of those: paging forward in time).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct PostWindow {
+    pub max: Option<PostId>,
+    pub since: Option<PostId>,
+    pub min: Option<PostId>,
+}
+
+/// Up to `limit` published, undeleted posts of `channel` in `window`, newest first.
+pub async fn list_posts_in(
+    db: &impl ConnectionTrait,
+    channel: ChannelId,
+    window: PostWindow,
+    limit: u64,
+) -> DbResult<Vec<Post>> {
+    let mut query = post::Entity::find()
+        .filter(post::Column::ChannelId.eq(channel.0))
+        .filter(post::Column::DeletedAt.is_null())
+        .filter(post::Column::PublishedAt.is_not_null());
+    if let Some(max) = window.max {
+        query = query.filter(post::Column::Id.lt(max.to_string()));
+    }
+    if let Some(after) = window.min.or(window.since) {
+        query = query.filter(post::Column::Id.gt(after.to_string()));
+    }
+    // After `min`: the oldest first (the page just after it), turned newest first below.
+    let query = if window.min.is_some() {
+        query.order_by_asc(post::Column::Id)
+    } else {
+        query.order_by_desc(post::Column::Id)
+    }
+    .limit(limit);
+    let mut posts = query
+        .all(db)
+        .await?
+        .into_iter()
+        .map(Post::try_from)
+        .collect::<DbResult<Vec<_>>>()?;
+    if window.min.is_some() {
+        posts.reverse();
+    }
+    Ok(posts)
+}
+
 /// Published, undeleted posts of a channel, or of the whole instance when `None`.
 pub async fn count_posts(db: &impl ConnectionTrait, channel: Option<ChannelId>) -> DbResult<u64> {
     let mut query = post::Entity::find()

@@ -91,6 +91,8 @@ async fn preferences(token: ClientToken) -> HttpResponse {
 #[derive(Deserialize)]
 pub struct PageQuery {
     max_id: Option<String>,
+    since_id: Option<String>,
+    min_id: Option<String>,
     limit: Option<u64>,
 }
 
@@ -104,8 +106,8 @@ async fn home_timeline(
     posts_page(&request, &query, &data, &token.channel).await
 }
 
-/// A page of `channel`'s posts as statuses, newest first, paged by `max_id` with a
-/// `Link: <…>; rel="next"` header as Mastodon's.
+/// A page of `channel`'s posts as statuses, newest first, paged by `max_id`, `since_id`
+/// and `min_id` with `Link: <…>; rel="next", <…>; rel="prev"` as Mastodon's.
 pub(super) async fn posts_page(
     request: &HttpRequest,
     query: &PageQuery,
@@ -113,8 +115,13 @@ pub(super) async fn posts_page(
     channel: &db::Channel,
 ) -> Result<HttpResponse, MastodonError> {
     let limit = query.limit.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT);
-    let before = query.max_id.as_deref().and_then(PostId::parse);
-    let posts = db::list_posts(&data.db, channel.id, before, limit).await?;
+    let id = |raw: &Option<String>| raw.as_deref().and_then(PostId::parse);
+    let window = db::PostWindow {
+        max: id(&query.max_id),
+        since: id(&query.since_id),
+        min: id(&query.min_id),
+    };
+    let posts = db::list_posts_in(&data.db, channel.id, window, limit).await?;
     let ids: Vec<PostId> = posts.iter().map(|p| p.id).collect();
     let media = db::media_for_posts(&data.db, &ids).await?;
     let mut statuses = Vec::with_capacity(posts.len());
@@ -127,13 +134,21 @@ pub(super) async fn posts_page(
         statuses.push(status_json(data, channel, post, &own).await?);
     }
     let mut response = HttpResponse::Ok();
-    if let (Some(last), true) = (posts.last(), posts.len() as u64 == limit) {
-        let mut next = data.urls.base().clone();
-        next.set_path(request.path());
-        next.query_pairs_mut()
-            .append_pair("max_id", &last.id.to_string())
-            .append_pair("limit", &limit.to_string());
-        response.insert_header(("Link", format!("<{next}>; rel=\"next\"")));
+    if let (Some(newest), Some(oldest)) = (posts.first(), posts.last()) {
+        let link = |key: &str, id: PostId| {
+            let mut url = data.urls.base().clone();
+            url.set_path(request.path());
+            url.query_pairs_mut()
+                .append_pair(key, &id.to_string())
+                .append_pair("limit", &limit.to_string());
+            url
+        };
+        let next = link("max_id", oldest.id);
+        let prev = link("min_id", newest.id);
+        response.insert_header((
+            "Link",
+            format!("<{next}>; rel=\"next\", <{prev}>; rel=\"prev\""),
+        ));
     }
     Ok(response.json(statuses))
 }
