@@ -803,7 +803,84 @@ async fn notifications_and_follow_requests_reach_the_owner() {
         )
         .await;
     assert_eq!(status, 202, "{body}");
+    // alice's server also likes, boosts and reports the post: they name no one.
+    let send = |kind: &str, n: u32, object: Value, extra: Value| {
+        let mut activity = json!({
+            "@context": "https://www.w3.org/ns/activitystreams",
+            "id": format!("{}/activities/{kind}-{n}", alice.id),
+            "type": kind,
+            "actor": alice.id,
+            "object": object,
+            "to": "https://www.w3.org/ns/activitystreams#Public",
+        });
+        if let (Some(a), Some(e)) = (activity.as_object_mut(), extra.as_object()) {
+            a.extend(e.clone());
+        }
+        let (remote, alice, inbox) = (&remote, &alice, &inbox);
+        async move {
+            let (status, body) = remote
+                .post_signed(
+                    alice,
+                    inbox,
+                    &activity.to_string(),
+                    crate::harness::Tamper::Nothing,
+                )
+                .await;
+            assert_eq!(status, 202, "{body}");
+        }
+    };
+    send("Like", 1, post["uri"].clone(), json!({})).await;
+    send("Announce", 2, post["uri"].clone(), json!({})).await;
+    send(
+        "Flag",
+        3,
+        json!([actor.as_str(), post["uri"]]),
+        json!({"content": "spam?"}),
+    )
+    .await;
+    let everything = get("/api/v1/notifications?limit=40").await;
+    let others: Vec<(&str, &str)> = everything
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["account"]["username"] == "someone")
+        .map(|n| {
+            (
+                n["type"].as_str().unwrap(),
+                n["account"]["acct"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    let server = format!("someone@{}", remote.domain);
+    for kind in ["favourite", "reblog", "admin.report"] {
+        assert!(
+            others.contains(&(kind, server.as_str())),
+            "{kind} from the server: {everything}"
+        );
+    }
+    let favourite = everything
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["type"] == "favourite")
+        .unwrap();
+    assert_eq!(favourite["status"]["id"], post["id"]);
+    assert_eq!(favourite["status"]["favourites_count"], 1);
+    let report = everything
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["type"] == "admin.report")
+        .unwrap();
+    assert_eq!(report["report"]["comment"], "spam?");
     let notifications = get("/api/v1/notifications").await;
+    let notifications = json!(notifications
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["account"]["username"] != "someone")
+        .cloned()
+        .collect::<Vec<_>>());
     let kinds: Vec<(&str, &str)> = notifications
         .as_array()
         .unwrap()
@@ -824,16 +901,23 @@ async fn notifications_and_follow_requests_reach_the_owner() {
     assert_eq!(mention["status"]["content"], "<p>Thanks!</p>");
     assert_eq!(mention["status"]["in_reply_to_id"], post["id"]);
     assert_eq!(mention["account"]["id"], notifications[1]["account"]["id"]);
+    let all = everything.as_array().unwrap();
     let page = get(&format!(
-        "/api/v1/notifications?max_id={}",
-        notifications[0]["id"].as_str().unwrap()
+        "/api/v1/notifications?limit=40&max_id={}",
+        all[0]["id"].as_str().unwrap()
     ))
     .await;
-    assert_eq!(page.as_array().unwrap().len(), 1, "{page}");
-    let grouped = get("/api/v2/notifications").await;
-    assert_eq!(grouped["notification_groups"].as_array().unwrap().len(), 2);
-    assert_eq!(grouped["accounts"].as_array().unwrap().len(), 1);
-    assert_eq!(grouped["statuses"].as_array().unwrap().len(), 1);
+    assert_eq!(page.as_array().unwrap().len(), all.len() - 1, "{page}");
+    let grouped = get("/api/v2/notifications?limit=40").await;
+    assert_eq!(
+        grouped["notification_groups"].as_array().unwrap().len(),
+        all.len()
+    );
+    assert_eq!(
+        grouped["accounts"].as_array().unwrap().len(),
+        2,
+        "alice and her server"
+    );
     // The followers list answers the channel's own token only.
     let followers = get(&format!("/api/v1/accounts/{}/followers", channel.id.0)).await;
     assert_eq!(followers.as_array().unwrap().len(), 1, "{followers}");

@@ -1,12 +1,15 @@
 //! What the owner sees come in, for Mastodon apps: notifications of new followers, follow
-//! requests and replies (as `mention`), the follow requests to authorize or reject, and
-//! the followers list, which only the channel's own token may read.
+//! requests, replies (as `mention`), likes and reactions (`favourite`), boosts (`reblog`)
+//! and reports (`admin.report`); the follow requests to authorize or reject; and the
+//! followers list, which only the channel's own token may read.
 //!
 //! Remote accounts are shown from what Herald keeps of them, which is little by design:
 //! the actor's id and server. Their account id is `r` and the cached actor's row id, so it
-//! never collides with a channel's.
+//! never collides with a channel's. Likes, boosts and reports name no one (Herald counts
+//! them per server and keeps no reader), so their account is the server itself: "someone
+//! on example.social", id `s-` and the server's name.
 
-use super::{mastodon_time, ClientToken, MastodonError};
+use super::{mastodon_time, statuses::status_json, ClientToken, MastodonError};
 use crate::{
     api::Scope,
     db::{self, Channel, FollowerEntry},
@@ -75,6 +78,20 @@ fn follower_account(data: &HeraldState, entry: &FollowerEntry) -> Value {
     )
 }
 
+/// The account shown for what a server did without naming who: the server itself.
+fn server_account(data: &HeraldState, authority: &str) -> Value {
+    let mut account = remote_account(
+        data,
+        &format!("s-{authority}"),
+        &format!("https://{authority}/"),
+        authority,
+    );
+    account["username"] = json!("someone");
+    account["acct"] = json!(format!("someone@{authority}"));
+    account["display_name"] = json!(format!("Someone on {authority}"));
+    account
+}
+
 /// A reply as a remote `Status`, addressed to the post it answers.
 fn reply_status(reply: &db::Reply, account: &Value) -> Value {
     json!({
@@ -111,6 +128,16 @@ struct Item {
     at: DateTime<Utc>,
     account: Value,
     status: Option<Value>,
+    report: Option<Value>,
+}
+
+/// A short, stable id for a row whose own id is a remote URL (an interaction's activity).
+fn sha_short(value: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(value.as_bytes())[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// The channel's notifications, newest first: followers, follow requests, replies.
@@ -124,6 +151,7 @@ async fn items(data: &HeraldState, channel: &Channel) -> Result<Vec<Item>, Masto
                 at: entry.created_at,
                 account: follower_account(data, &entry),
                 status: None,
+                report: None,
             });
         }
     }
@@ -144,6 +172,57 @@ async fn items(data: &HeraldState, channel: &Channel) -> Result<Vec<Item>, Masto
             at: reply.created_at,
             account,
             status: Some(status),
+            report: None,
+        });
+    }
+    let mut statuses: std::collections::HashMap<db::PostId, Value> = Default::default();
+    for interaction in db::recent_interactions(&data.db, channel.id, SCAN).await? {
+        let kind = if interaction.kind == db::INTERACTION_BOOST {
+            "reblog"
+        } else {
+            "favourite"
+        };
+        let status = match statuses.get(&interaction.post_id) {
+            Some(status) => status.clone(),
+            None => {
+                let Ok(post) = db::post_by_uuid(&data.db, interaction.post_id).await else {
+                    continue;
+                };
+                let media = db::media_for_posts(&data.db, &[post.id]).await?;
+                let status = status_json(data, channel, &post, &media).await?;
+                statuses.insert(post.id, status.clone());
+                status
+            }
+        };
+        items.push(Item {
+            id: format!("{kind}-{}", sha_short(&interaction.id)),
+            kind,
+            at: interaction.created_at,
+            account: server_account(data, &interaction.authority),
+            status: Some(status),
+            report: None,
+        });
+    }
+    let channel_account = super::accounts::account_json(data, channel, false).await?;
+    for report in db::list_reports(&data.db, Some(channel.id)).await? {
+        items.push(Item {
+            id: format!("admin.report-{}", report.id),
+            kind: "admin.report",
+            at: report.created_at,
+            account: server_account(data, &report.authority),
+            status: None,
+            report: Some(json!({
+                "id": report.id.to_string(),
+                "action_taken": false,
+                "action_taken_at": null,
+                "category": "other",
+                "comment": report.content,
+                "forwarded": true,
+                "created_at": mastodon_time(report.created_at),
+                "status_ids": [],
+                "rule_ids": [],
+                "target_account": channel_account,
+            })),
         });
     }
     items.sort_by(|a, b| b.at.cmp(&a.at).then_with(|| b.id.cmp(&a.id)));
@@ -177,13 +256,17 @@ pub async fn get_notifications(
     let notifications: Vec<Value> = items
         .into_iter()
         .map(|item| {
-            json!({
+            let mut notification = json!({
                 "id": item.id,
                 "type": item.kind,
                 "created_at": mastodon_time(item.at),
                 "account": item.account,
                 "status": item.status,
-            })
+            });
+            if let Some(report) = item.report {
+                notification["report"] = report;
+            }
+            notification
         })
         .collect();
     Ok(HttpResponse::Ok().json(notifications))
