@@ -1,6 +1,7 @@
-//! OAuth 2 for Mastodon apps: the registered client apps, and the one-time authorization
-//! codes an owner's consent makes (kept hashed, for ten minutes, used once). The access
-//! tokens themselves are Herald's API tokens, in `tokens`.
+//! OAuth 2 for Mastodon apps: the registered client apps (with the hash of their app-only
+//! token, from the client credentials grant), and the one-time authorization codes an
+//! owner's consent makes (kept hashed, for ten minutes, used once). The access tokens of
+//! channels are Herald's API tokens, in `tokens`.
 
 use sea_orm_migration::prelude::*;
 
@@ -22,6 +23,7 @@ enum OauthApps {
     Website,
     RedirectUris,
     Scopes,
+    AppTokenHash,
     CreatedAt,
 }
 
@@ -63,6 +65,11 @@ impl MigrationTrait for Migration {
                     .col(ColumnDef::new(OauthApps::Website).string())
                     .col(ColumnDef::new(OauthApps::RedirectUris).text().not_null())
                     .col(ColumnDef::new(OauthApps::Scopes).string().not_null())
+                    .col(
+                        ColumnDef::new(OauthApps::AppTokenHash)
+                            .string()
+                            .unique_key(),
+                    )
                     .col(
                         ColumnDef::new(OauthApps::CreatedAt)
                             .timestamp_with_time_zone()

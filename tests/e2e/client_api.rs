@@ -485,6 +485,52 @@ async fn every_refusal_of_the_oauth_flow_has_its_error() {
     let (status, body) = f.verify_credentials(&access).await;
     assert_eq!(status, 401);
     assert_eq!(body["error"], "the token was revoked", "{body}");
+    // The client credentials grant: a token of the app, good for the app alone.
+    let (status, granted) = f
+        .token(&[("grant_type", "client_credentials"), ("scope", "read")])
+        .await;
+    assert_eq!(status, 200, "{granted}");
+    let app_token = granted["access_token"].as_str().unwrap().to_string();
+    let app = f
+        .herald
+        .client
+        .get(f.herald.url("/api/v1/apps/verify_credentials"))
+        .bearer_auth(&app_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(app.status(), 200);
+    assert_eq!(app.json::<Value>().await.unwrap()["name"], "Elk-like");
+    let (status, _) = f.verify_credentials(&app_token).await;
+    assert_eq!(status, 401, "an app token is no channel's");
+    let (status, body) = f
+        .token(&[
+            ("grant_type", "client_credentials"),
+            ("client_secret", "nope"),
+        ])
+        .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (401, Some("invalid_client"))
+    );
+    let response = f
+        .herald
+        .client
+        .post(f.herald.url("/oauth/revoke"))
+        .form(&[("token", app_token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let app = f
+        .herald
+        .client
+        .get(f.herald.url("/api/v1/apps/verify_credentials"))
+        .bearer_auth(&app_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(app.status(), 401);
     let (status, body) = f.verify_credentials("garbage").await;
     assert_eq!(
         (status, body["error"].as_str()),

@@ -56,6 +56,7 @@ pub async fn insert_oauth_app(db: &impl ConnectionTrait, new: NewOauthApp) -> Db
         website: Set(new.website),
         redirect_uris: Set(new.redirect_uris.join("\n")),
         scopes: Set(new.scopes.join(" ")),
+        app_token_hash: Set(None),
         created_at: Set(super::now()),
         ..Default::default()
     }
@@ -70,6 +71,31 @@ pub async fn oauth_app_by_client_id(
 ) -> DbResult<OauthApp> {
     Ok(oauth_app::Entity::find()
         .filter(oauth_app::Column::ClientId.eq(client_id))
+        .one(db)
+        .await?
+        .ok_or(DbError::NotFound)?
+        .into())
+}
+
+/// Sets (or with `None` clears) the hash of an app's own token, from the client
+/// credentials grant; one at a time, as a new grant replaces the last.
+pub async fn set_app_token(
+    db: &impl ConnectionTrait,
+    app: i64,
+    token_hash: Option<String>,
+) -> DbResult<()> {
+    oauth_app::Entity::update_many()
+        .col_expr(oauth_app::Column::AppTokenHash, Expr::value(token_hash))
+        .filter(oauth_app::Column::Id.eq(app))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// The app whose own token hashes to `token_hash`.
+pub async fn oauth_app_by_token(db: &impl ConnectionTrait, token_hash: &str) -> DbResult<OauthApp> {
+    Ok(oauth_app::Entity::find()
+        .filter(oauth_app::Column::AppTokenHash.eq(token_hash))
         .one(db)
         .await?
         .ok_or(DbError::NotFound)?

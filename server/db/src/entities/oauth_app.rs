@@ -12,6 +12,8 @@ pub struct Model {
     pub website: Option<String>,
     pub redirect_uris: String,
     pub scopes: String,
+    #[sea_orm(unique)]
+    pub app_token_hash: Option<String>,
     pub created_at: DateTimeUtc,
 }
 

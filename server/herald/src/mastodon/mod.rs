@@ -35,6 +35,10 @@ pub use cors::cors;
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/api/v1/apps", web::post().to(oauth::create_app))
         .route(
+            "/api/v1/apps/verify_credentials",
+            web::get().to(oauth::verify_app),
+        )
+        .route(
             "/.well-known/oauth-authorization-server",
             web::get().to(oauth::get_server_metadata),
         )

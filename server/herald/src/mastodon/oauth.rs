@@ -177,7 +177,7 @@ pub async fn get_server_metadata(data: Data<HeraldState>) -> HttpResponse {
         "scopes_supported": ["read", "write", "follow", "push", "profile", "read:accounts", "read:statuses", "write:accounts", "write:media", "write:statuses"],
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
-        "grant_types_supported": ["authorization_code"],
+        "grant_types_supported": ["authorization_code", "client_credentials"],
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "code_challenge_methods_supported": ["S256"],
         "service_documentation": format!("{base}/"),
@@ -429,6 +429,7 @@ pub struct TokenRequest {
     client_secret: Option<String>,
     redirect_uri: Option<String>,
     code_verifier: Option<String>,
+    scope: Option<String>,
 }
 
 /// `POST /oauth/token`: trades a code for an access token (a Herald API token).
@@ -445,10 +446,11 @@ pub async fn post_token(
     let bad = |code: &str, text: &str| oauth_error(StatusCode::BAD_REQUEST, code, text);
     match form.grant_type.as_deref() {
         Some("authorization_code") => {}
+        Some("client_credentials") => return client_credentials(&form, &data).await,
         Some(_) => {
             return bad(
                 "unsupported_grant_type",
-                "only authorization_code is supported",
+                "only authorization_code and client_credentials are supported",
             )
         }
         None => return bad("invalid_request", "grant_type is missing"),
@@ -534,6 +536,96 @@ pub async fn post_token(
     }
 }
 
+/// The client credentials grant: a token of the app itself, bound to no channel, for
+/// what apps ask before anyone signs in (`GET /api/v1/apps/verify_credentials`). A new
+/// grant replaces the app's previous token.
+async fn client_credentials(form: &TokenRequest, data: &HeraldState) -> HttpResponse {
+    let client = || {
+        oauth_error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            "the client is not known or its secret is wrong",
+        )
+    };
+    let Some(client_id) = form.client_id.as_deref() else {
+        return client();
+    };
+    let app = match db::oauth_app_by_client_id(&data.db, client_id).await {
+        Ok(app) => app,
+        Err(DbError::NotFound) => return client(),
+        Err(e) => return db_failed(e),
+    };
+    if form
+        .client_secret
+        .as_deref()
+        .is_none_or(|s| sha256_hex(s) != app.secret_hash)
+    {
+        return client();
+    }
+    let (scopes, _) = match scopes::parse(form.scope.as_deref()) {
+        Ok(parsed) => parsed,
+        Err(bad) => {
+            return oauth_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_scope",
+                format!("the scope {bad} does not exist"),
+            )
+        }
+    };
+    if let Some(extra) = scopes
+        .iter()
+        .find(|s| !app.scopes.contains(s) && !covered(&app.scopes, s))
+    {
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_scope",
+            format!("the app did not register the scope {extra}"),
+        );
+    }
+    let Some(token) = random_secret() else {
+        return server_error();
+    };
+    let token = format!("app.{token}");
+    if let Err(e) = db::set_app_token(&data.db, app.id, Some(sha256_hex(&token))).await {
+        return db_failed(e);
+    }
+    HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(json!({
+            "access_token": token,
+            "token_type": "Bearer",
+            "scope": scopes.join(" "),
+            "created_at": db::now().timestamp(),
+        }))
+}
+
+/// `GET /api/v1/apps/verify_credentials`: the app an app token belongs to. A channel's
+/// token answers too (Herald does not record which app a channel token went to).
+pub async fn verify_app(
+    request: HttpRequest,
+    keys: web::Data<TokenKeys>,
+    data: Data<HeraldState>,
+) -> Result<HttpResponse, super::MastodonError> {
+    let token = crate::http::bearer_token(&request).ok_or(crate::api::ApiError::TokenMissing)?;
+    if token.starts_with("app.") {
+        let app = db::oauth_app_by_token(&data.db, &sha256_hex(token))
+            .await
+            .map_err(|_| crate::api::ApiError::TokenRevoked)?;
+        return Ok(HttpResponse::Ok().json(json!({
+            "id": app.id.to_string(),
+            "name": app.name,
+            "website": app.website,
+            "scopes": app.scopes,
+            "redirect_uri": app.redirect_uris.join("\n"),
+            "redirect_uris": app.redirect_uris,
+            "vapid_key": "",
+        })));
+    }
+    keys.channel_of(&data.db, token).await?;
+    Ok(HttpResponse::Ok()
+        .json(json!({ "name": "Herald API token", "website": null, "vapid_key": "" })))
+}
+
 #[derive(Deserialize)]
 pub struct RevokeRequest {
     token: Option<String>,
@@ -551,7 +643,13 @@ pub async fn post_revoke(
         Ok(form) => form,
         Err(response) => return *response,
     };
-    if let Some(token) = form.token.as_deref() {
+    if let Some(token) = form.token.as_deref().filter(|t| t.starts_with("app.")) {
+        if let Ok(app) = db::oauth_app_by_token(&data.db, &sha256_hex(token)).await {
+            if let Err(e) = db::set_app_token(&data.db, app.id, None).await {
+                return db_failed(e);
+            }
+        }
+    } else if let Some(token) = form.token.as_deref() {
         if let Ok((_, record)) = keys.channel_of(&data.db, token).await {
             if let Err(e) = db::revoke_token(&data.db, record.id).await {
                 return db_failed(e);
