@@ -1,8 +1,8 @@
 //! The Mastodon client API, as apps use it: Mastodon.py (from PyPI, unmodified; `.ci/run`
-//! installs the pinned version) signs in through OAuth, reads the account and the
-//! instance, and posts with an image, edits, schedules and deletes while a fake remote
-//! follower receives each activity signed; and every refusal of the OAuth flow, in
-//! OAuth's error shape.
+//! installs the pinned version) signs in through OAuth with PKCE, reads the account and
+//! the instance, posts with an image, edits, pins, schedules and deletes while a fake
+//! remote follower receives each activity signed, and reads the notifications after a
+//! remote like and reply; and every refusal of the OAuth flow, in OAuth's error shape.
 
 use crate::harness::{eventually, followed, instance::Options, TestInstance, WAIT};
 use base64::Engine;
@@ -28,21 +28,14 @@ fn python_with_mastodon_py() -> Option<String> {
     None
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn mastodon_py_signs_in_posts_edits_deletes_and_revokes() {
-    let Some(python) = python_with_mastodon_py() else {
-        return;
-    };
-    let f = followed(Options::default(), true, "alice").await;
-    let channel = herald::db::channel_by_name(&f.herald.state().db, "ceo")
-        .await
-        .unwrap();
+/// Runs the Mastodon.py script with `args` and returns what it printed.
+async fn mastodon_py(python: &str, args: Vec<String>) -> Value {
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/clients/mastodon_py_flow.py");
-    let image = concat!(env!("CARGO_MANIFEST_DIR"), "/media/gps.jpg");
-    let (base, token) = (f.herald.url(""), f.token.clone());
+    let python = python.to_string();
     let output = tokio::task::spawn_blocking(move || {
         Command::new(python)
-            .args([script, base.as_str(), token.as_str(), image])
+            .arg(script)
+            .args(args)
             .output()
             .unwrap()
     })
@@ -53,8 +46,26 @@ async fn mastodon_py_signs_in_posts_edits_deletes_and_revokes() {
         "Mastodon.py failed: {}",
         String::from_utf8_lossy(&output.stderr)
     );
-    let seen: Value = serde_json::from_slice(&output.stdout).unwrap();
-    // Sign-in: the consent page sets no cookie; the account and instance read right.
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mastodon_py_signs_in_posts_reads_notifications_and_revokes() {
+    let Some(python) = python_with_mastodon_py() else {
+        return;
+    };
+    let f = followed(Options::default(), true, "alice").await;
+    let channel = herald::db::channel_by_name(&f.herald.state().db, "ceo")
+        .await
+        .unwrap();
+    let image = concat!(env!("CARGO_MANIFEST_DIR"), "/media/gps.jpg");
+    let base = f.herald.url("");
+    let seen = mastodon_py(
+        &python,
+        vec!["post".into(), base.clone(), f.token.clone(), image.into()],
+    )
+    .await;
+    // Sign-in with PKCE: the consent page carries the challenge and sets no cookie.
     assert_eq!(seen["authorize_page_status"], 200, "{seen}");
     assert_eq!(
         seen["authorize_page_cookies"],
@@ -62,6 +73,16 @@ async fn mastodon_py_signs_in_posts_edits_deletes_and_revokes() {
         "no cookie: {seen}"
     );
     assert_eq!(seen["consent_status"], 200, "{seen}");
+    assert_eq!(seen["form_has_challenge"], true, "{seen}");
+    assert_eq!(seen["granted_scope"], "read write follow push");
+    assert!(
+        seen["reused_code"]
+            .as_str()
+            .unwrap()
+            .contains("invalid_grant"),
+        "{seen}"
+    );
+    // The account and the instance.
     assert_eq!(seen["acct"], "ceo");
     assert_eq!(seen["id"], channel.id.0.to_string());
     assert_eq!(seen["source_note"], channel.summary);
@@ -102,7 +123,6 @@ async fn mastodon_py_signs_in_posts_edits_deletes_and_revokes() {
     assert_eq!(seen["source_text"], "Hello again from Mastodon.py #herald");
     assert_eq!(seen["scheduled_ids"], json!([seen["scheduled_id"]]));
     assert_eq!(seen["home_ids"], json!([seen["status_id"]]));
-    assert_eq!(seen["deleted_text"], "Hello again from Mastodon.py #herald");
     assert_eq!(
         (&seen["pinned"], &seen["unpinned"]),
         (&json!(true), &json!(false))
@@ -119,10 +139,14 @@ async fn mastodon_py_signs_in_posts_edits_deletes_and_revokes() {
         seen["profile_avatar"].as_str().unwrap().contains("/media/"),
         "{seen}"
     );
-    // The follower's server got the Create (with the image and its alt text), the Update
-    // and the Delete, each signed by the channel (the fake remote verifies signatures).
+    assert_eq!(seen["deleted_text"], "Delete me");
+    // The follower's server got each activity, signed by the channel (the fake remote
+    // verifies every signature).
     let id = seen["status_id"].as_str().unwrap();
     let note_id = f.herald.url(&format!("/posts/{id}"));
+    let deleted_id = f
+        .herald
+        .url(&format!("/posts/{}", seen["deleted_id"].as_str().unwrap()));
     eventually(
         "Create, Update, Add, Remove and Delete arrive",
         WAIT,
@@ -140,16 +164,35 @@ async fn mastodon_py_signs_in_posts_edits_deletes_and_revokes() {
         },
     )
     .await;
-    let create = &f.remote.received_of("Create")[0].activity;
-    assert_eq!(create["object"]["id"], note_id.as_str());
-    assert_eq!(create["object"]["attachment"][0]["name"], "A rising chart");
-    let update = &f.remote.received_of("Update")[0].activity;
-    assert!(update["object"]["content"]
+    let create = f
+        .remote
+        .received_of("Create")
+        .into_iter()
+        .find(|c| c.activity["object"]["id"] == note_id.as_str())
+        .unwrap();
+    assert_eq!(
+        create.activity["object"]["attachment"][0]["name"],
+        "A rising chart"
+    );
+    let updates = f.remote.received_of("Update");
+    let edit = updates
+        .iter()
+        .find(|u| u.activity["object"]["type"] == "Note")
+        .unwrap();
+    assert!(edit.activity["object"]["content"]
         .as_str()
         .unwrap()
         .contains("Hello again"));
+    eventually("the profile's Update arrives", WAIT, || async {
+        f.remote
+            .received_of("Update")
+            .iter()
+            .find(|u| u.activity["object"]["name"] == "News desk")
+            .map(|u| assert!(u.activity["object"]["icon"]["url"].is_string()))
+    })
+    .await;
     let delete = &f.remote.received_of("Delete")[0].activity;
-    assert_eq!(delete["object"]["id"], note_id.as_str());
+    assert_eq!(delete["object"]["id"], deleted_id.as_str());
     for received in f.remote.received() {
         assert!(
             received.key_id.ends_with("/channels/ceo#main-key"),
@@ -157,17 +200,60 @@ async fn mastodon_py_signs_in_posts_edits_deletes_and_revokes() {
             received.key_id
         );
     }
-    // Signing out: the code could not be used twice, and the token is revoked.
+    // A remote user likes the post and replies to it; the app reads the notifications.
+    let bob = f.remote.add_user("bob");
+    let inbox: url::Url = f.herald.url("/inbox").parse().unwrap();
+    for (n, activity) in [
+        json!({"type": "Like", "object": note_id}),
+        json!({"type": "Create", "object": {
+            "id": format!("{}/statuses/1", bob.id), "type": "Note", "attributedTo": bob.id,
+            "inReplyTo": note_id, "content": "<p>Congratulations!</p>",
+            "to": "https://www.w3.org/ns/activitystreams#Public",
+        }}),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let mut activity = activity;
+        activity["@context"] = json!("https://www.w3.org/ns/activitystreams");
+        activity["id"] = json!(format!("{}/activities/{n}", bob.id));
+        activity["actor"] = json!(bob.id);
+        let (status, body) = f
+            .remote
+            .post_signed(
+                &bob,
+                &inbox,
+                &activity.to_string(),
+                crate::harness::Tamper::Nothing,
+            )
+            .await;
+        assert_eq!(status, 202, "{body}");
+    }
+    let read = mastodon_py(
+        &python,
+        vec![
+            "notifications".into(),
+            base,
+            seen["access_token"].as_str().unwrap().into(),
+            seen["client_id"].as_str().unwrap().into(),
+            seen["client_secret"].as_str().unwrap().into(),
+        ],
+    )
+    .await;
+    let kinds: Vec<&str> = read["notifications"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["mention", "favourite", "follow"], "{read}");
+    let mention = &read["notifications"][0];
+    assert_eq!(mention["acct"], format!("bob@{}", f.remote.domain));
+    assert_eq!(read["notifications"][1]["status_id"], seen["status_id"]);
+    // Signing out: the token is revoked, a Herald token of the channel like any other.
     assert!(
-        seen["reused_code"]
-            .as_str()
-            .unwrap()
-            .contains("invalid_grant"),
-        "{seen}"
-    );
-    assert!(
-        seen["after_revoke"].as_str().unwrap().contains("401"),
-        "{seen}"
+        read["after_revoke"].as_str().unwrap().contains("401"),
+        "{read}"
     );
     let tokens = herald::db::list_tokens(&f.herald.state().db, channel.id)
         .await

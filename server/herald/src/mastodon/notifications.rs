@@ -177,10 +177,11 @@ async fn items(data: &HeraldState, channel: &Channel) -> Result<Vec<Item>, Masto
     }
     let mut statuses: std::collections::HashMap<db::PostId, Value> = Default::default();
     for interaction in db::recent_interactions(&data.db, channel.id, SCAN).await? {
-        let kind = if interaction.kind == db::INTERACTION_BOOST {
-            "reblog"
-        } else {
-            "favourite"
+        // Replies are counted among the interactions too; they come as mentions above.
+        let kind = match interaction.kind.as_str() {
+            db::INTERACTION_BOOST => "reblog",
+            db::INTERACTION_LIKE | db::INTERACTION_REACTION => "favourite",
+            _ => continue,
         };
         let status = match statuses.get(&interaction.post_id) {
             Some(status) => status.clone(),
