@@ -1133,3 +1133,77 @@ async fn timelines_page_by_max_since_and_min_id() {
     let (empty, link) = page(format!("max_id={}", ids[0])).await;
     assert!(empty.is_empty() && link.is_empty());
 }
+
+/// Elk's edit: `GET …/source`, then `PUT` as JSON with `media_attributes` and no
+/// visibility. A changed alt text alone is an edit followers see.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_edit_sets_alt_text_through_media_attributes() {
+    let f = followed(Options::default(), true, "alice").await;
+    let image = include_bytes!("../media/gps.jpg").to_vec();
+    let form = reqwest::multipart::Form::new()
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(image).file_name("chart.jpg"),
+        )
+        .text("thumbnail", "ignored");
+    let media: Value = f
+        .herald
+        .client
+        .post(f.herald.url("/api/v1/media"))
+        .bearer_auth(&f.token)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let media_id = media["id"].as_str().unwrap().to_string();
+    let send = |method: reqwest::Method, path: String, body: Value| {
+        let request = f
+            .herald
+            .client
+            .request(method, f.herald.url(&path))
+            .bearer_auth(&f.token)
+            .json(&body);
+        async move {
+            let response = request.send().await.unwrap();
+            let status = response.status().as_u16();
+            (status, response.json::<Value>().await.unwrap())
+        }
+    };
+    let (status, posted) = send(
+        reqwest::Method::POST,
+        "/api/v1/statuses".into(),
+        json!({ "status": "Chart", "media_ids": [media_id], "quote_approval_policy": "public" }),
+    )
+    .await;
+    assert_eq!(status, 200, "{posted}");
+    assert!(posted["media_attachments"][0]["description"].is_null());
+    let id = posted["id"].as_str().unwrap();
+    let (status, edited) = send(
+        reqwest::Method::PUT,
+        format!("/api/v1/statuses/{id}"),
+        json!({
+            "status": "Chart",
+            "media_ids": [media_id],
+            "media_attributes": [{ "id": media_id, "description": "Sales up 20%", "focus": "0.0,0.5" }],
+        }),
+    )
+    .await;
+    assert_eq!(status, 200, "{edited}");
+    assert_eq!(
+        edited["media_attachments"][0]["description"],
+        "Sales up 20%"
+    );
+    assert_eq!(edited["media_attachments"][0]["meta"]["focus"]["y"], 0.5);
+    assert!(edited["edited_at"].is_string());
+    eventually("the Update with the alt text arrives", WAIT, || async {
+        f.remote
+            .received_of("Update")
+            .iter()
+            .find(|u| u.activity["object"]["attachment"][0]["name"] == "Sales up 20%")
+            .map(|_| ())
+    })
+    .await;
+}

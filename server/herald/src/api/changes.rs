@@ -95,6 +95,7 @@ pub async fn patch_post(
             None => current_media,
         },
         policy: changes.policy.unwrap_or(post.policy),
+        media_text: Vec::new(),
     };
     let edited = posts::edit(&data, &channel, post.id, input).await?;
     Ok(HttpResponse::Ok().json(PostResponse::published(&data, &channel, &edited)))

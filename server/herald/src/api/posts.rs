@@ -213,6 +213,7 @@ impl NewPostRequest {
             visibility: self.visibility.unwrap_or_default(),
             scheduled_at: self.scheduled_at,
             policy: self.policy,
+            media_text: Vec::new(),
         })
     }
 }

@@ -45,6 +45,8 @@ pub struct StatusParams {
     language: Option<String>,
     visibility: Option<String>,
     scheduled_at: Option<DateTime<Utc>>,
+    /// On edits: `[{id, description, focus}]`, the attachments' new alt text and focus.
+    media_attributes: Vec<Value>,
 }
 
 impl StatusParams {
@@ -75,6 +77,7 @@ impl StatusParams {
             scheduled_at: self.scheduled_at,
             media,
             policy: current.and_then(|p| p.policy),
+            media_text: Vec::new(),
         })
     }
 }
@@ -256,19 +259,61 @@ pub async fn put_status(
     token.require(Scope::PostsWrite)?;
     let channel = &token.channel;
     let post = own_post(&data, channel, &id).await?;
-    let params: StatusParams = body::parse(&request, &raw)
+    let mut params: StatusParams = body::parse(&request, &raw)
         .map_err(|m| MastodonError::new(StatusCode::UNPROCESSABLE_ENTITY, m))?;
     let keep_media = params.media_ids.0.is_empty();
+    let attributes = std::mem::take(&mut params.media_attributes);
     let mut input = params.into_input(Some(&post))?;
+    let current = db::media_for_posts(&data.db, &[post.id]).await?;
     if keep_media {
-        input.media = db::media_for_posts(&data.db, &[post.id])
-            .await?
-            .into_iter()
-            .map(|m| m.id)
-            .collect();
+        input.media = current.iter().map(|m| m.id).collect();
     }
+    input.media_text = media_text(&attributes, &current)?;
     let edited = posts::edit(&data, channel, post.id, input).await?;
     Ok(HttpResponse::Ok().json(status_json(&data, channel, &edited.post, &edited.media).await?))
+}
+
+/// The alt text and focus an edit's `media_attributes` give the post's attachments.
+fn media_text(
+    attributes: &[Value],
+    current: &[Media],
+) -> Result<Vec<posts::MediaText>, MastodonError> {
+    let refuse = |m: String| MastodonError::new(StatusCode::UNPROCESSABLE_ENTITY, m);
+    let mut changes = Vec::new();
+    for attribute in attributes {
+        let Some(media) = attribute["id"]
+            .as_str()
+            .and_then(MediaId::parse)
+            .and_then(|id| current.iter().find(|m| m.id == id))
+        else {
+            continue;
+        };
+        let description = match attribute.get("description") {
+            Some(Value::String(d)) => Some(d.trim().to_string()).filter(|d| !d.is_empty()),
+            _ => media.description.clone(),
+        };
+        if description
+            .as_ref()
+            .is_some_and(|d| d.chars().count() > crate::api::media::MAX_DESCRIPTION)
+        {
+            return Err(refuse(format!(
+                "Validation failed: a description is limited to {} characters",
+                crate::api::media::MAX_DESCRIPTION
+            )));
+        }
+        let focus = match attribute["focus"].as_str().map(str::trim) {
+            Some(raw) if !raw.is_empty() => crate::media::parse_focus(raw).ok_or_else(|| {
+                refuse("Validation failed: focus is x,y with each in -1…1".into())
+            })?,
+            _ => media.focus,
+        };
+        changes.push(posts::MediaText {
+            id: media.id,
+            description,
+            focus,
+        });
+    }
+    Ok(changes)
 }
 
 /// `DELETE /api/v1/statuses/:id`: deletes; followers get a `Delete`. Answers the deleted
@@ -407,6 +452,7 @@ pub async fn put_scheduled(
         scheduled_at: change.scheduled_at.or(post.scheduled_at),
         media,
         policy: post.policy,
+        media_text: Vec::new(),
     };
     let edited = posts::edit(&data, &token.channel, post.id, input).await?;
     Ok(HttpResponse::Ok().json(scheduled_json(&data, &edited.post, &edited.media)))

@@ -33,6 +33,17 @@ pub struct PostInput {
     pub scheduled_at: Option<DateTime<Utc>>,
     pub media: Vec<MediaId>,
     pub policy: Option<InteractionPolicy>,
+    /// New alt text and focal points of attachments, set with an edit (Mastodon apps'
+    /// `media_attributes`); an attachment not listed keeps its own.
+    pub media_text: Vec<MediaText>,
+}
+
+/// An attachment's alt text and focal point, as an edit sets them.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MediaText {
+    pub id: MediaId,
+    pub description: Option<String>,
+    pub focus: (f64, f64),
 }
 
 /// A BCP 47 language tag, loosely: a 2–3 letter primary language and optional subtags.

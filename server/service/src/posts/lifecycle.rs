@@ -194,7 +194,7 @@ pub async fn edit(
     } else if input.scheduled_at.is_none() {
         input.scheduled_at = post.scheduled_at;
     }
-    let media = load_media(data, channel, &input.media).await?;
+    let mut media = load_media(data, channel, &input.media).await?;
     if media
         .iter()
         .any(|m| m.post_id.is_some_and(|p| p != post.id))
@@ -203,6 +203,10 @@ pub async fn edit(
             "media_invalid",
             "an attachment already belongs to another post",
         ));
+    }
+    let media_text_changed = set_media_text(data, channel, &media, &input.media_text).await?;
+    if media_text_changed {
+        media = load_media(data, channel, &input.media).await?;
     }
     let mut body = prepare_body(data, channel, &input).await;
     // The same Markdown keeps its rendering, whose mentions of other servers' accounts
@@ -234,7 +238,8 @@ pub async fn edit(
         || post.language != edited.language
         || post.visibility != edited.visibility
         || post.policy != edited.policy
-        || old_media.iter().map(|m| m.id).collect::<Vec<_>>() != input.media;
+        || old_media.iter().map(|m| m.id).collect::<Vec<_>>() != input.media
+        || media_text_changed;
     let held = rerendered && mentions_other_servers(data, &edited.source);
     let update = if post.published_at.is_some() && visible_change {
         edited.updated_at = Some(updated_at);
@@ -268,6 +273,34 @@ pub async fn edit(
         db::edit_post(&data.db, &post, body, stored_at, input.scheduled_at, update).await?;
     dispatch(data, fanout, held).await;
     Ok(Published { post, media })
+}
+
+/// Applies the new alt text and focal points of `changes` to the attachments in `media`
+/// (others are not the edit's to change); true when any differed.
+async fn set_media_text(
+    data: &HeraldState,
+    channel: &Channel,
+    media: &[Media],
+    changes: &[super::MediaText],
+) -> Result<bool, PostError> {
+    let mut changed = false;
+    for change in changes {
+        let Some(current) = media.iter().find(|m| m.id == change.id) else {
+            continue;
+        };
+        if current.description != change.description || current.focus != change.focus {
+            db::update_media_text(
+                &data.db,
+                channel.id,
+                change.id,
+                change.description.clone(),
+                change.focus,
+            )
+            .await?;
+            changed = true;
+        }
+    }
+    Ok(changed)
 }
 
 /// Deletes a post: followers (and mentioned servers) get a `Delete` with a `Tombstone`,

@@ -12,7 +12,7 @@ mod held;
 mod lifecycle;
 mod profile;
 
-pub use body::{PostInput, MAX_MEDIA, MAX_SUMMARY_CHARS};
+pub use body::{MediaText, PostInput, MAX_MEDIA, MAX_SUMMARY_CHARS};
 pub use held::{release as release_held, release_stale as release_stale_held};
 pub use lifecycle::{create, delete, edit, pin, preview, publish_due, Preview, Published};
 pub use profile::{update_profile, ProfileInput, MAX_FIELDS};
