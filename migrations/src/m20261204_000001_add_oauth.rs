@@ -36,6 +36,7 @@ enum OauthCodes {
     Scopes,
     RedirectUri,
     CodeChallenge,
+    TokenExpiresAt,
     ExpiresAt,
     UsedAt,
 }
@@ -97,6 +98,7 @@ impl MigrationTrait for Migration {
                     .col(ColumnDef::new(OauthCodes::Scopes).string().not_null())
                     .col(ColumnDef::new(OauthCodes::RedirectUri).text().not_null())
                     .col(ColumnDef::new(OauthCodes::CodeChallenge).string())
+                    .col(ColumnDef::new(OauthCodes::TokenExpiresAt).timestamp_with_time_zone())
                     .col(
                         ColumnDef::new(OauthCodes::ExpiresAt)
                             .timestamp_with_time_zone()

@@ -571,6 +571,33 @@ async fn every_refusal_of_the_oauth_flow_has_its_error() {
     let (status, body) = f.verify_credentials(&access).await;
     assert_eq!(status, 401);
     assert_eq!(body["error"], "the token was revoked", "{body}");
+    // A pasted token that expires makes an access token that expires with it.
+    let channel = herald::db::channel_by_name(&f.herald.state().db, "news")
+        .await
+        .unwrap();
+    let until = chrono::Utc::now() + chrono::Duration::hours(1);
+    let short = f
+        .herald
+        .token_with(&channel, &herald::api::Scope::ALL, Some(until))
+        .await;
+    let (_, code) = f.consent(&[("token", short.as_str())]).await;
+    let (status, granted) = f.token(&[("code", &code.unwrap())]).await;
+    assert_eq!(status, 200, "{granted}");
+    let tokens = herald::db::list_tokens(&f.herald.state().db, channel.id)
+        .await
+        .unwrap();
+    let expiring = tokens.iter().filter(|t| t.expires_at.is_some()).count();
+    assert_eq!(expiring, 2, "the pasted token and the app's: {tokens:?}");
+    // Redirect URIs are single URIs, without whitespace that could split them.
+    let response = f
+        .herald
+        .client
+        .post(f.herald.url("/api/v1/apps"))
+        .json(&json!({"client_name": "x", "redirect_uris": ["https://a.example/cb\nfoo"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 422);
     // The client credentials grant: a token of the app, good for the app alone.
     let (status, granted) = f
         .token(&[("grant_type", "client_credentials"), ("scope", "read")])
@@ -797,6 +824,17 @@ async fn statuses_keep_to_their_channel_and_scope() {
         body["error"].as_str().unwrap().contains("posts:write"),
         "{body}"
     );
+    // Reading drafts and sources needs posts:read: a profile-only token is refused.
+    let profile_only = herald
+        .token_with(&other, &[herald::api::Scope::ProfileWrite], None)
+        .await;
+    let (status, body) = send(
+        reqwest::Method::GET,
+        format!("/api/v1/statuses/{theirs}/source"),
+        profile_only,
+    )
+    .await;
+    assert_eq!(status, 403, "{body}");
     let expired = herald
         .token_with(
             &news,

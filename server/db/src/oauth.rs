@@ -111,6 +111,8 @@ pub struct OauthCode {
     pub redirect_uri: String,
     /// PKCE S256 challenge, when the app sent one.
     pub code_challenge: Option<String>,
+    /// When the owner's pasted token expires: the app's token expires with it.
+    pub token_expires_at: Option<DateTime<Utc>>,
     pub expires_at: DateTime<Utc>,
 }
 
@@ -122,6 +124,7 @@ pub struct NewOauthCode {
     pub scopes: Vec<String>,
     pub redirect_uri: String,
     pub code_challenge: Option<String>,
+    pub token_expires_at: Option<DateTime<Utc>>,
     pub expires_at: DateTime<Utc>,
 }
 
@@ -133,6 +136,7 @@ pub async fn insert_oauth_code(db: &impl ConnectionTrait, new: NewOauthCode) -> 
         scopes: Set(new.scopes.join(" ")),
         redirect_uri: Set(new.redirect_uri),
         code_challenge: Set(new.code_challenge),
+        token_expires_at: Set(new.token_expires_at),
         expires_at: Set(new.expires_at),
         used_at: Set(None),
     }
@@ -141,12 +145,18 @@ pub async fn insert_oauth_code(db: &impl ConnectionTrait, new: NewOauthCode) -> 
     Ok(())
 }
 
-/// Takes the code with hash `code_hash` for use: marks it used and returns it, once. A
-/// code already used, or unknown, is `NotFound`: of two requests racing one code, one wins.
-pub async fn take_oauth_code(db: &impl ConnectionTrait, code_hash: &str) -> DbResult<OauthCode> {
+/// Takes the code with hash `code_hash`, given to app `app`, for use: marks it used and
+/// returns it, once. A code already used, unknown, or another app's is `NotFound` (and
+/// another app cannot use it up): of two requests racing one code, one wins.
+pub async fn take_oauth_code(
+    db: &impl ConnectionTrait,
+    code_hash: &str,
+    app: i64,
+) -> DbResult<OauthCode> {
     let taken = oauth_code::Entity::update_many()
         .col_expr(oauth_code::Column::UsedAt, Expr::value(super::now()))
         .filter(oauth_code::Column::CodeHash.eq(code_hash))
+        .filter(oauth_code::Column::AppId.eq(app))
         .filter(oauth_code::Column::UsedAt.is_null())
         .exec(db)
         .await?;
@@ -163,6 +173,7 @@ pub async fn take_oauth_code(db: &impl ConnectionTrait, code_hash: &str) -> DbRe
         scopes: m.scopes.split_whitespace().map(str::to_string).collect(),
         redirect_uri: m.redirect_uri,
         code_challenge: m.code_challenge,
+        token_expires_at: m.token_expires_at,
         expires_at: m.expires_at,
     })
 }

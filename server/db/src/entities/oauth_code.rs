@@ -10,6 +10,7 @@ pub struct Model {
     pub scopes: String,
     pub redirect_uri: String,
     pub code_challenge: Option<String>,
+    pub token_expires_at: Option<DateTimeUtc>,
     pub expires_at: DateTimeUtc,
     pub used_at: Option<DateTimeUtc>,
 }

@@ -215,10 +215,14 @@ fn flatten(prefix: &str, value: &Value, out: &mut Vec<(String, String)>) {
     }
 }
 
+/// Reads the changes; an image over `max_file` bytes, or text over the body limit, is
+/// refused (413) before it is all in memory.
 async fn read_changes(
     request: &HttpRequest,
     payload: web::Payload,
+    max_file: usize,
 ) -> Result<CredentialChanges, MastodonError> {
+    let too_large = || MastodonError::new(StatusCode::PAYLOAD_TOO_LARGE, "the upload is too large");
     let refuse = |m: String| MastodonError::new(StatusCode::UNPROCESSABLE_ENTITY, m);
     let content_type = request
         .headers()
@@ -233,9 +237,20 @@ async fn read_changes(
             let mut field =
                 field.map_err(|e| refuse(format!("the form could not be read: {e}")))?;
             let name = field.name().unwrap_or_default().to_string();
+            let limit = match name.as_str() {
+                "avatar" | "header" => max_file,
+                _ => CREDENTIALS_BODY_LIMIT,
+            };
             let mut bytes = Vec::new();
             while let Some(chunk) = field.next().await {
-                bytes.extend_from_slice(&chunk.map_err(|e| refuse(e.to_string()))?);
+                let chunk = chunk.map_err(|e| refuse(e.to_string()))?;
+                if bytes.len() + chunk.len() > limit {
+                    return Err(too_large());
+                }
+                bytes.extend_from_slice(&chunk);
+            }
+            if changes.text.len() > 64 {
+                return Err(refuse("too many fields".into()));
             }
             match name.as_str() {
                 "avatar" => changes.avatar = Some(bytes),
@@ -250,7 +265,7 @@ async fn read_changes(
     let body = payload
         .to_bytes_limited(CREDENTIALS_BODY_LIMIT)
         .await
-        .map_err(|_| refuse("the body is too large".into()))?
+        .map_err(|_| too_large())?
         .map_err(|e| refuse(e.to_string()))?;
     if content_type.starts_with("application/json") {
         let value: Value =
@@ -274,7 +289,8 @@ pub async fn update_credentials(
     data: Data<HeraldState>,
 ) -> Result<HttpResponse, MastodonError> {
     token.require(Scope::ProfileWrite)?;
-    let changes = read_changes(&request, payload).await?;
+    let max_file = usize::try_from(data.config.posts.max_upload_bytes).unwrap_or(usize::MAX);
+    let changes = read_changes(&request, payload, max_file).await?;
     let channel = &token.channel;
     let image = |bytes: Option<Vec<u8>>| {
         let data = &data;

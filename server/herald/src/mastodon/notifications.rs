@@ -253,6 +253,7 @@ pub async fn get_notifications(
     token: ClientToken,
     data: Data<HeraldState>,
 ) -> Result<HttpResponse, MastodonError> {
+    token.require(Scope::PostsRead)?;
     let items = page(items(&data, &token.channel).await?, &query);
     let notifications: Vec<Value> = items
         .into_iter()
@@ -280,6 +281,7 @@ pub async fn get_grouped_notifications(
     token: ClientToken,
     data: Data<HeraldState>,
 ) -> Result<HttpResponse, MastodonError> {
+    token.require(Scope::PostsRead)?;
     let items = page(items(&data, &token.channel).await?, &query);
     let mut accounts: Vec<Value> = Vec::new();
     let mut statuses: Vec<Value> = Vec::new();
@@ -317,6 +319,7 @@ pub async fn get_follow_requests(
     token: ClientToken,
     data: Data<HeraldState>,
 ) -> Result<HttpResponse, MastodonError> {
+    token.require(Scope::PostsRead)?;
     let requests = db::recent_followers(&data.db, token.channel.id, true, SCAN).await?;
     let accounts: Vec<Value> = requests
         .iter()
@@ -407,6 +410,7 @@ pub async fn get_followers(
     token: ClientToken,
     data: Data<HeraldState>,
 ) -> Result<HttpResponse, MastodonError> {
+    token.require(Scope::PostsRead)?;
     if *id != token.channel.id.0.to_string() {
         return Err(MastodonError::new(
             StatusCode::FORBIDDEN,

@@ -66,13 +66,8 @@ fn parse_body<T: DeserializeOwned>(
     request: &HttpRequest,
     body: &[u8],
 ) -> Result<T, Box<HttpResponse>> {
-    super::body::parse(request, body).map_err(|e| {
-        Box::new(oauth_error(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_request",
-            e,
-        ))
-    })
+    super::body::parse(request, body)
+        .map_err(|e| Box::new(oauth_error(StatusCode::BAD_REQUEST, "invalid_request", e)))
 }
 
 /// `redirect_uris` as one string (one URI a line, or space-separated) or a list.
@@ -114,7 +109,10 @@ pub async fn create_app(
         Some(RedirectUris::Many(list)) => list,
         None => Vec::new(),
     };
-    if redirect_uris.is_empty() || redirect_uris.iter().any(|u| url::Url::parse(u).is_err()) {
+    let malformed = |u: &String| {
+        u.chars().any(|c| c.is_whitespace() || c.is_control()) || url::Url::parse(u).is_err()
+    };
+    if redirect_uris.is_empty() || redirect_uris.iter().any(malformed) {
         return super::MastodonError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "Validation failed: redirect_uris must be absolute URIs",
@@ -178,7 +176,7 @@ pub async fn get_server_metadata(data: Data<HeraldState>) -> HttpResponse {
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
         "grant_types_supported": ["authorization_code", "client_credentials"],
-        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "token_endpoint_auth_methods_supported": ["client_secret_post", "none"],
         "code_challenge_methods_supported": ["S256"],
         "service_documentation": format!("{base}/"),
     }))
@@ -390,6 +388,7 @@ pub async fn post_authorize(
             scopes: checked.scopes.clone(),
             redirect_uri: checked.redirect_uri.clone(),
             code_challenge: query.code_challenge.clone(),
+            token_expires_at: record.expires_at,
             expires_at: db::now() + CODE_LIFETIME,
         },
     )
@@ -483,7 +482,7 @@ pub async fn post_token(
     let Some(code) = form.code.as_deref() else {
         return bad("invalid_request", "code is missing");
     };
-    let grant = match db::take_oauth_code(&data.db, &sha256_hex(code)).await {
+    let grant = match db::take_oauth_code(&data.db, &sha256_hex(code), app.id).await {
         Ok(grant) => grant,
         Err(DbError::NotFound) => return invalid_grant("the code is unknown or was used already"),
         Err(e) => return db_failed(e),
@@ -520,7 +519,11 @@ pub async fn post_token(
         Err(_) => return server_error(),
     };
     let herald_scopes: Vec<Scope> = herald_scopes.into_iter().collect();
-    match keys.issue(&data.db, &channel, &herald_scopes, None).await {
+    // Never longer-lived than the token the owner pasted.
+    match keys
+        .issue(&data.db, &channel, &herald_scopes, grant.token_expires_at)
+        .await
+    {
         Ok((token, record)) => HttpResponse::Ok()
             .insert_header(("Cache-Control", "no-store"))
             .json(json!({

@@ -103,6 +103,7 @@ async fn home_timeline(
     token: ClientToken,
     data: Data<HeraldState>,
 ) -> Result<HttpResponse, MastodonError> {
+    token.require(crate::api::Scope::PostsRead)?;
     posts_page(&request, &query, &data, &token.channel).await
 }
 

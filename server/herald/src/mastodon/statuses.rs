@@ -228,6 +228,7 @@ pub async fn get_status(
     token: ClientToken,
     data: Data<HeraldState>,
 ) -> Result<HttpResponse, MastodonError> {
+    token.require(Scope::PostsRead)?;
     let post = own_post(&data, &token.channel, &id).await?;
     let media = db::media_for_posts(&data.db, &[post.id]).await?;
     Ok(HttpResponse::Ok().json(status_json(&data, &token.channel, &post, &media).await?))
@@ -239,6 +240,7 @@ pub async fn get_source(
     token: ClientToken,
     data: Data<HeraldState>,
 ) -> Result<HttpResponse, MastodonError> {
+    token.require(Scope::PostsRead)?;
     let post = own_post(&data, &token.channel, &id).await?;
     Ok(HttpResponse::Ok().json(json!({
         "id": post.id.to_string(),
@@ -338,6 +340,7 @@ pub async fn get_scheduled_statuses(
     token: ClientToken,
     data: Data<HeraldState>,
 ) -> Result<HttpResponse, MastodonError> {
+    token.require(Scope::PostsRead)?;
     let posts = db::scheduled_posts(&data.db, token.channel.id).await?;
     let ids: Vec<PostId> = posts.iter().map(|p| p.id).collect();
     let media = db::media_for_posts(&data.db, &ids).await?;
@@ -394,6 +397,7 @@ pub async fn get_history(
     token: ClientToken,
     data: Data<HeraldState>,
 ) -> Result<HttpResponse, MastodonError> {
+    token.require(Scope::PostsRead)?;
     let post = own_post(&data, &token.channel, &id).await?;
     let media = db::media_for_posts(&data.db, &[post.id]).await?;
     let status = status_json(&data, &token.channel, &post, &media).await?;
