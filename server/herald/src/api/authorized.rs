@@ -53,13 +53,7 @@ impl<S: RequiredScope> FromRequest for Authorized<S> {
     fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
         let request = request.clone();
         Box::pin(async move {
-            let keys = request
-                .app_data::<web::Data<TokenKeys>>()
-                .cloned()
-                .ok_or_else(|| missing("the token keys"))?;
-            let data = Data::<HeraldState>::extract(&request)
-                .await
-                .map_err(|_| missing("the federation data"))?;
+            let (keys, data) = keys_and_state(&request).await?;
             let name = request.match_info().get("name").unwrap_or_default();
             let channel = keys.authorize(&request, &data.db, name, S::SCOPE).await?;
             Ok(Authorized {
@@ -68,6 +62,20 @@ impl<S: RequiredScope> FromRequest for Authorized<S> {
             })
         })
     }
+}
+
+/// The token keys and the state a token check needs, from the app's data.
+pub(crate) async fn keys_and_state(
+    request: &HttpRequest,
+) -> Result<(web::Data<TokenKeys>, Data<HeraldState>), ApiError> {
+    let keys = request
+        .app_data::<web::Data<TokenKeys>>()
+        .cloned()
+        .ok_or_else(|| missing("the token keys"))?;
+    let data = Data::<HeraldState>::extract(request)
+        .await
+        .map_err(|_| missing("the federation data"))?;
+    Ok((keys, data))
 }
 
 /// A route mounted without the app data the extractor needs: a wiring bug, not the

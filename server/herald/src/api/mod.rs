@@ -18,6 +18,7 @@ mod posts;
 mod profile;
 
 pub use auth::{Scope, TokenKeys};
+pub(crate) use authorized::keys_and_state;
 pub use authorized::{scope, Authorized};
 pub use error::ApiError;
 pub use openapi::ApiDoc;

@@ -20,11 +20,9 @@ mod startup;
 mod statuses;
 
 use crate::{
-    api::{ApiError, Scope, TokenKeys},
+    api::{ApiError, Scope},
     db::{Channel, TokenRecord},
-    state::HeraldState,
 };
-use activitypub_federation::config::Data;
 use actix_web::{
     dev::Payload, http::StatusCode, web, FromRequest, HttpRequest, HttpResponse, ResponseError,
 };
@@ -219,19 +217,7 @@ impl FromRequest for ClientToken {
     fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
         let request = request.clone();
         Box::pin(async move {
-            let internal = |what: &str| {
-                MastodonError::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    format!("{what} are not configured for this route"),
-                )
-            };
-            let keys = request
-                .app_data::<web::Data<TokenKeys>>()
-                .cloned()
-                .ok_or_else(|| internal("the token keys"))?;
-            let data = Data::<HeraldState>::extract(&request)
-                .await
-                .map_err(|_| internal("the federation data"))?;
+            let (keys, data) = crate::api::keys_and_state(&request).await?;
             let token = crate::http::bearer_token(&request).ok_or(ApiError::TokenMissing)?;
             let (channel, record) = keys.channel_of(&data.db, token).await?;
             Ok(ClientToken { channel, record })

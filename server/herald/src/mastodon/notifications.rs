@@ -9,7 +9,7 @@
 //! them per server and keeps no reader), so their account is the server itself: "someone
 //! on example.social", id `s-` and the server's name.
 
-use super::{mastodon_time, statuses::status_json, ClientToken, MastodonError};
+use super::{mastodon_time, statuses::status_with_account, ClientToken, MastodonError};
 use crate::{
     api::Scope,
     db::{self, Channel, FollowerEntry},
@@ -175,6 +175,7 @@ async fn items(data: &HeraldState, channel: &Channel) -> Result<Vec<Item>, Masto
             report: None,
         });
     }
+    let channel_account = super::accounts::account_json(data, channel, false).await?;
     let mut statuses: std::collections::HashMap<db::PostId, Value> = Default::default();
     for interaction in db::recent_interactions(&data.db, channel.id, SCAN).await? {
         // Replies are counted among the interactions too; they come as mentions above.
@@ -190,7 +191,8 @@ async fn items(data: &HeraldState, channel: &Channel) -> Result<Vec<Item>, Masto
                     continue;
                 };
                 let media = db::media_for_posts(&data.db, &[post.id]).await?;
-                let status = status_json(data, channel, &post, &media).await?;
+                let status =
+                    status_with_account(data, channel, &channel_account, &post, &media).await?;
                 statuses.insert(post.id, status.clone());
                 status
             }
@@ -204,7 +206,6 @@ async fn items(data: &HeraldState, channel: &Channel) -> Result<Vec<Item>, Masto
             report: None,
         });
     }
-    let channel_account = super::accounts::account_json(data, channel, false).await?;
     for report in db::list_reports(&data.db, Some(channel.id)).await? {
         items.push(Item {
             id: format!("admin.report-{}", report.id),

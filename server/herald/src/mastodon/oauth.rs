@@ -431,6 +431,35 @@ pub struct TokenRequest {
     scope: Option<String>,
 }
 
+fn invalid_client() -> HttpResponse {
+    oauth_error(
+        StatusCode::UNAUTHORIZED,
+        "invalid_client",
+        "the client is not known or its secret is wrong",
+    )
+}
+
+/// The app a token request names, and whether it proved itself with its secret. An
+/// unknown client, or a secret that is given and wrong, is refused here.
+async fn requesting_app(
+    form: &TokenRequest,
+    data: &HeraldState,
+) -> Result<(db::OauthApp, bool), HttpResponse> {
+    let Some(client_id) = form.client_id.as_deref() else {
+        return Err(invalid_client());
+    };
+    let app = match db::oauth_app_by_client_id(&data.db, client_id).await {
+        Ok(app) => app,
+        Err(DbError::NotFound) => return Err(invalid_client()),
+        Err(e) => return Err(db_failed(e)),
+    };
+    match form.client_secret.as_deref() {
+        Some(secret) if sha256_hex(secret) == app.secret_hash => Ok((app, true)),
+        Some(_) => Err(invalid_client()),
+        None => Ok((app, false)),
+    }
+}
+
 /// `POST /oauth/token`: trades a code for an access token (a Herald API token).
 pub async fn post_token(
     request: HttpRequest,
@@ -454,29 +483,14 @@ pub async fn post_token(
         }
         None => return bad("invalid_request", "grant_type is missing"),
     }
-    let client = |code: &str| {
-        oauth_error(
-            StatusCode::UNAUTHORIZED,
-            code,
-            "the client is not known or its secret is wrong",
-        )
+    let (app, secret_ok) = match requesting_app(&form, &data).await {
+        Ok(found) => found,
+        Err(response) => return response,
     };
-    let Some(client_id) = form.client_id.as_deref() else {
-        return client("invalid_client");
-    };
-    let app = match db::oauth_app_by_client_id(&data.db, client_id).await {
-        Ok(app) => app,
-        Err(DbError::NotFound) => return client("invalid_client"),
-        Err(e) => return db_failed(e),
-    };
-    let secret_ok = form
-        .client_secret
-        .as_deref()
-        .is_some_and(|s| sha256_hex(s) == app.secret_hash);
     let verifier = form.code_verifier.as_deref();
     // A public client (PKCE, no secret) or a confidential one (its secret).
-    if !secret_ok && (form.client_secret.is_some() || verifier.is_none()) {
-        return client("invalid_client");
+    if !secret_ok && verifier.is_none() {
+        return invalid_client();
     }
     let invalid_grant = |text: &str| bad("invalid_grant", text);
     let Some(code) = form.code.as_deref() else {
@@ -506,7 +520,7 @@ pub async fn post_token(
         }
         (Some(_), None) => return invalid_grant("the code_verifier is missing"),
         // A verifier without a challenge proves nothing: the secret must have been right.
-        (None, _) if !secret_ok => return client("invalid_client"),
+        (None, _) if !secret_ok => return invalid_client(),
         (None, _) => {}
     }
     let channel = match db::channel_by_id(&data.db, grant.channel_id).await {
@@ -543,28 +557,11 @@ pub async fn post_token(
 /// what apps ask before anyone signs in (`GET /api/v1/apps/verify_credentials`). A new
 /// grant replaces the app's previous token.
 async fn client_credentials(form: &TokenRequest, data: &HeraldState) -> HttpResponse {
-    let client = || {
-        oauth_error(
-            StatusCode::UNAUTHORIZED,
-            "invalid_client",
-            "the client is not known or its secret is wrong",
-        )
+    let app = match requesting_app(form, data).await {
+        Ok((app, true)) => app,
+        Ok((_, false)) => return invalid_client(),
+        Err(response) => return response,
     };
-    let Some(client_id) = form.client_id.as_deref() else {
-        return client();
-    };
-    let app = match db::oauth_app_by_client_id(&data.db, client_id).await {
-        Ok(app) => app,
-        Err(DbError::NotFound) => return client(),
-        Err(e) => return db_failed(e),
-    };
-    if form
-        .client_secret
-        .as_deref()
-        .is_none_or(|s| sha256_hex(s) != app.secret_hash)
-    {
-        return client();
-    }
     let (scopes, _) = match scopes::parse(form.scope.as_deref()) {
         Ok(parsed) => parsed,
         Err(bad) => {

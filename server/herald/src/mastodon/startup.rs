@@ -3,7 +3,7 @@
 //! answer what Mastodon answers when there is nothing: an empty list or object, never an
 //! error page, so that no app stops at sign-in.
 
-use super::{statuses::status_json, ClientToken, MastodonError};
+use super::{statuses::status_with_account, ClientToken, MastodonError};
 use crate::{
     db::{self, PostId},
     state::HeraldState,
@@ -125,6 +125,7 @@ pub(super) async fn posts_page(
     let posts = db::list_posts_in(&data.db, channel.id, window, limit).await?;
     let ids: Vec<PostId> = posts.iter().map(|p| p.id).collect();
     let media = db::media_for_posts(&data.db, &ids).await?;
+    let account = super::accounts::account_json(data, channel, false).await?;
     let mut statuses = Vec::with_capacity(posts.len());
     for post in &posts {
         let own: Vec<db::Media> = media
@@ -132,7 +133,7 @@ pub(super) async fn posts_page(
             .filter(|m| m.post_id == Some(post.id))
             .cloned()
             .collect();
-        statuses.push(status_json(data, channel, post, &own).await?);
+        statuses.push(status_with_account(data, channel, &account, post, &own).await?);
     }
     let mut response = HttpResponse::Ok();
     if let (Some(newest), Some(oldest)) = (posts.first(), posts.last()) {

@@ -101,6 +101,19 @@ pub async fn status_json(
     post: &Post,
     media: &[Media],
 ) -> Result<Value, MastodonError> {
+    let account = account_json(data, channel, false).await?;
+    status_with_account(data, channel, &account, post, media).await
+}
+
+/// [`status_json`] with the channel's `Account` already built: pages of statuses build it
+/// once, not once per status.
+pub async fn status_with_account(
+    data: &HeraldState,
+    channel: &Channel,
+    account: &Value,
+    post: &Post,
+    media: &[Media],
+) -> Result<Value, MastodonError> {
     let counts = db::interaction_counts(&data.db, &[post.id]).await?;
     let counts = counts.get(&post.id).copied().unwrap_or_default();
     let tags: Vec<Value> = post
@@ -147,7 +160,7 @@ pub async fn status_json(
         "filtered": [],
         "reblog": null,
         "application": null,
-        "account": account_json(data, channel, false).await?,
+        "account": account,
         "media_attachments": attachments,
         "mentions": mentions,
         "tags": tags,
