@@ -11,6 +11,7 @@ mod m20261125_000002_add_instance_health;
 mod m20261125_000003_extend_posts_and_channels;
 mod m20261125_000004_add_inbound_and_moderation;
 mod m20261204_000001_add_oauth;
+mod m20261204_000002_add_people;
 
 /// The ordered list of Herald's migrations.
 pub struct Migrator;
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000003_extend_posts_and_channels::Migration),
             Box::new(m20261125_000004_add_inbound_and_moderation::Migration),
             Box::new(m20261204_000001_add_oauth::Migration),
+            Box::new(m20261204_000002_add_people::Migration),
         ]
     }
 }

@@ -31,7 +31,7 @@ async fn bad_api_requests_are_refused_and_store_nothing() {
     let for_other = herald.token(&other).await;
     let read_only = herald.token_with(&ceo, &[Scope::PostsRead], None).await;
     let foreign = herald::api::TokenKeys::from_secret(b"another instance's secret, 32+ chars")
-        .issue(&herald.state().db, &ceo, &Scope::ALL, None)
+        .issue(&herald.state().db, &ceo, &Scope::ALL, None, None, None)
         .await
         .unwrap()
         .0;

@@ -125,6 +125,76 @@ impl Browser {
             .await;
     }
 
+    /// The WebDriver id of the element `css` selects.
+    async fn element(&self, css: &str) -> String {
+        let found = self
+            .call(
+                reqwest::Method::POST,
+                "/element",
+                Some(json!({"using": "css selector", "value": css})),
+            )
+            .await;
+        found["element-6066-11e4-a52e-4f735466cecf"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no element {css}: {found}"))
+            .to_string()
+    }
+
+    /// Types `text` into the element `css` selects (for a file input: a file's path).
+    async fn type_into(&self, css: &str, text: &str) {
+        let id = self.element(css).await;
+        self.call(
+            reqwest::Method::POST,
+            &format!("/element/{id}/value"),
+            Some(json!({"text": text})),
+        )
+        .await;
+    }
+
+    async fn click(&self, css: &str) {
+        let id = self.element(css).await;
+        self.call(
+            reqwest::Method::POST,
+            &format!("/element/{id}/click"),
+            Some(json!({})),
+        )
+        .await;
+    }
+
+    /// What `location.href` and the resources the page loaded came from must be
+    /// `origin`; the browser logged no error; nothing overflows the window's width.
+    async fn check_page(&self, name: &str, origin: &str) {
+        let requests = self
+            .run("return [location.href].concat(performance.getEntriesByType('resource').map(e => e.name))")
+            .await;
+        for request in requests.as_array().unwrap() {
+            let request = request.as_str().unwrap();
+            assert!(
+                request.starts_with(origin),
+                "{name}: a request left the origin: {request}"
+            );
+        }
+        let errors = self.errors().await;
+        assert!(errors.is_empty(), "{name}: {errors:?}");
+        let overflow = self
+            .run("return document.documentElement.scrollWidth - window.innerWidth")
+            .await;
+        assert!(
+            overflow.as_i64().unwrap() <= 0,
+            "{name} overflows by {overflow}"
+        );
+    }
+
+    /// Waits (a form's answer loading) until `script` returns something other than
+    /// `null`, and returns it.
+    async fn wait_for(&self, what: &str, script: &str) -> Value {
+        crate::harness::eventually(what, Duration::from_secs(10), || async {
+            let value = self.run(script).await;
+            (!value.is_null()).then_some(value)
+        })
+        .await
+    }
+
     async fn run(&self, script: &str) -> Value {
         self.call(
             reqwest::Method::POST,
@@ -247,25 +317,9 @@ async fn pages_in_a_real_browser_load_nothing_from_elsewhere() {
                     "{name} ({device}): {expected:?} not in {text:?}"
                 );
             }
-            let requests = browser
-                .run("return [location.href].concat(performance.getEntriesByType('resource').map(e => e.name))")
+            browser
+                .check_page(&format!("{name} ({device})"), &origin)
                 .await;
-            for request in requests.as_array().unwrap() {
-                let request = request.as_str().unwrap();
-                assert!(
-                    request.starts_with(&origin),
-                    "{name}: a request left the origin: {request}"
-                );
-            }
-            let errors = browser.errors().await;
-            assert!(errors.is_empty(), "{name} ({device}): {errors:?}");
-            let overflow = browser
-                .run("return document.documentElement.scrollWidth - window.innerWidth")
-                .await;
-            assert!(
-                overflow.as_i64().unwrap() <= 0,
-                "{name} ({device}) overflows by {overflow}"
-            );
             browser.screenshot(&format!("{name}-{device}")).await;
         }
     }
@@ -287,4 +341,119 @@ async fn pages_in_a_real_browser_load_nothing_from_elsewhere() {
         )
         .await;
     assert_eq!(loaded, json!(true));
+}
+
+/// The team console as a person uses it: sign in, write a post with an image and its alt
+/// text, watch the live preview follow the text, publish; the follower's server gets the
+/// Create signed by the channel, and the post list shows it delivered. At desktop and
+/// phone width, nothing loaded from elsewhere, no console error, screenshots saved.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_console_in_a_real_browser() {
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let f =
+        crate::harness::followed(crate::harness::instance::Options::default(), true, "alice").await;
+    let herald = &f.herald;
+    let channel = herald::db::channel_by_name(&herald.state().db, "ceo")
+        .await
+        .unwrap();
+    herald
+        .person(
+            "jane@example.com",
+            "Jane Doe",
+            &channel,
+            herald::db::Role::Editor,
+        )
+        .await;
+    herald.worker().drain().await.unwrap();
+    let origin = herald.url("");
+    let image = concat!(env!("CARGO_MANIFEST_DIR"), "/media/gps.jpg");
+
+    browser.size(1280, 1000).await;
+    browser.goto(&herald.url("/console/sign-in")).await;
+    browser.check_page("sign-in", &origin).await;
+    browser.screenshot("console-sign-in-desktop").await;
+    browser.type_into("#email", "jane@example.com").await;
+    browser
+        .type_into("#password", crate::harness::console::PASSWORD)
+        .await;
+    browser.click("form.console-form button[type=submit]").await;
+    browser
+        .wait_for(
+            "the console's home",
+            "return location.pathname === '/console' ? true : null",
+        )
+        .await;
+    browser.goto(&herald.url("/console/channels/ceo")).await;
+    browser.check_page("composer", &origin).await;
+
+    // The live preview follows the text as it is typed (the page's own script).
+    browser
+        .type_into("#text", "Our new office opens **Monday**. #office")
+        .await;
+    let live = browser
+        .wait_for(
+            "the live preview shows the text",
+            "const html = document.getElementById('live-preview').innerHTML; return html.includes('<strong>Monday</strong>') ? html : null",
+        )
+        .await;
+    let live = live.as_str().unwrap();
+    assert!(
+        live.contains("mastodon-preview") && live.contains("@ceo@"),
+        "{live}"
+    );
+
+    // An image with its alt text, previewed with the button: the card shows both.
+    browser.type_into("#image0", image).await;
+    browser.type_into("#alt0", "A desk by a tall window").await;
+    browser.click("button[value=preview]").await;
+    let alt = browser
+        .wait_for(
+            "the preview with the image",
+            "const img = document.querySelector('#live-preview .preview-media img'); return img && img.alt",
+        )
+        .await;
+    assert_eq!(alt, json!("A desk by a tall window"));
+    browser.check_page("preview", &origin).await;
+    browser.screenshot("console-preview-desktop").await;
+    browser.size(390, 844).await;
+    browser.check_page("preview (phone)", &origin).await;
+    browser.screenshot("console-preview-phone").await;
+
+    // Publish: the follower's server gets the Create, signed by the channel's key.
+    browser.click("button[value=publish]").await;
+    browser
+        .wait_for(
+            "the post's page",
+            "return document.body.innerText.includes('Posted: it is on its way') ? true : null",
+        )
+        .await;
+    herald.worker().drain().await.unwrap();
+    let create =
+        crate::harness::eventually("the Create arrives", Duration::from_secs(10), || async {
+            f.remote.received_of("Create").into_iter().next()
+        })
+        .await;
+    assert_eq!(create.key_id, herald.url("/channels/ceo#main-key"));
+    let note = &create.activity["object"];
+    assert!(
+        note["content"]
+            .as_str()
+            .unwrap()
+            .contains("<strong>Monday</strong>"),
+        "{note}"
+    );
+    assert_eq!(note["attachment"][0]["name"], "A desk by a tall window");
+
+    // The post list shows it delivered.
+    browser.goto(&herald.url("/console/channels/ceo")).await;
+    let listed = browser
+        .run("return document.querySelector('ul.post-list .delivered').innerText")
+        .await;
+    assert_eq!(listed, json!("1 delivered"));
+    browser.check_page("posts (phone)", &origin).await;
+    browser.screenshot("console-posts-phone").await;
+    browser.size(1280, 1000).await;
+    browser.screenshot("console-posts-desktop").await;
 }

@@ -36,3 +36,4 @@ mod processes;
 mod production_mode;
 mod query_plans;
 mod startup;
+mod team;

@@ -318,7 +318,7 @@ async fn upgrade_keeps_the_data(url: &str) {
     let server = tokio::spawn(async move { serving.serve(listener, true, rx).await });
     let (token, _) = herald
         .token_keys
-        .issue(&conn, &channel, &Scope::ALL, None)
+        .issue(&conn, &channel, &Scope::ALL, None, None, None)
         .await
         .unwrap();
     let client = reqwest::Client::new();

@@ -9,6 +9,7 @@ pub mod guard;
 pub mod http;
 pub mod ids;
 pub mod metrics;
+pub mod secrets;
 pub mod urls;
 
 pub use urls::Urls;

@@ -1,7 +1,7 @@
 //! Channels: the local actors that owners post as.
 
 use super::{
-    entities::channel,
+    entities::{audit_entry, channel, membership},
     policy::{from_json, to_json},
     ChannelId, ChannelName, DbError, DbResult, InteractionPolicy, MediaId, ProfileField,
 };
@@ -35,6 +35,8 @@ pub struct Channel {
     pub header: Option<MediaId>,
     /// Follow requests wait for the owner's approval.
     pub manually_approves: bool,
+    /// Posts carry their author's name as a signature line (Telegram's "sign messages").
+    pub sign_posts: bool,
 }
 
 /// A change of profile: each `Some` replaces the stored value.
@@ -50,6 +52,7 @@ pub struct ProfileChanges {
     pub avatar: Option<Option<MediaId>>,
     pub header: Option<Option<MediaId>>,
     pub manually_approves: Option<bool>,
+    pub sign_posts: Option<bool>,
 }
 
 impl fmt::Debug for Channel {
@@ -93,6 +96,7 @@ impl TryFrom<channel::Model> for Channel {
             avatar: m.avatar_id.as_deref().and_then(MediaId::parse),
             header: m.header_id.as_deref().and_then(MediaId::parse),
             manually_approves: m.manually_approves,
+            sign_posts: m.sign_posts,
         })
     }
 }
@@ -115,6 +119,7 @@ pub async fn create_channel(db: &impl ConnectionTrait, new: NewChannel) -> DbRes
         avatar_id: Set(None),
         header_id: Set(None),
         manually_approves: Set(false),
+        sign_posts: Set(false),
         ..Default::default()
     }
     .insert(db)
@@ -156,6 +161,9 @@ pub async fn update_profile(
     }
     if let Some(v) = changes.header {
         active.header_id = Set(v.map(|m| m.to_string()));
+    }
+    if let Some(v) = changes.sign_posts {
+        active.sign_posts = Set(v);
     }
     if let Some(v) = changes.manually_approves {
         active.manually_approves = Set(v);
@@ -202,5 +210,15 @@ pub async fn delete_channel(db: &impl ConnectionTrait, id: ChannelId) -> DbResul
     if result.rows_affected == 0 {
         return Err(DbError::NotFound);
     }
+    // The people's roles and the audit log are the channel's too (no foreign key
+    // carries them off).
+    membership::Entity::delete_many()
+        .filter(membership::Column::ChannelId.eq(id.0))
+        .exec(db)
+        .await?;
+    audit_entry::Entity::delete_many()
+        .filter(audit_entry::Column::ChannelId.eq(id.0))
+        .exec(db)
+        .await?;
     Ok(())
 }

@@ -9,6 +9,7 @@
 
 mod activities;
 mod actors;
+mod audit;
 mod backup;
 mod channels;
 mod deliveries;
@@ -23,6 +24,7 @@ mod instances;
 mod media;
 mod moderation;
 mod oauth;
+mod people;
 mod plans;
 mod policy;
 mod portable;
@@ -31,11 +33,13 @@ mod posts;
 mod queue_states;
 mod recent;
 mod recovery;
+mod sessions;
 mod settings;
 mod tokens;
 
 pub use activities::*;
 pub use actors::*;
+pub use audit::*;
 pub use backup::*;
 pub use channels::*;
 pub use deliveries::*;
@@ -49,6 +53,7 @@ pub use instances::*;
 pub use media::*;
 pub use moderation::*;
 pub use oauth::*;
+pub use people::*;
 pub use plans::{hot_query_plans, QueryPlan};
 pub use policy::{Audience, InteractionPolicy, ProfileField, Visibility};
 pub use portable::*;
@@ -57,6 +62,7 @@ pub use posts::*;
 pub use queue_states::{DeliveryState, FanoutState};
 pub use recent::*;
 pub use recovery::*;
+pub use sessions::*;
 pub use settings::*;
 pub use tokens::*;
 

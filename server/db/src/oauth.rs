@@ -3,7 +3,7 @@
 
 use super::{
     entities::{oauth_app, oauth_code},
-    ChannelId, DbError, DbResult,
+    ChannelId, DbError, DbResult, UserId,
 };
 use chrono::{DateTime, Utc};
 use sea_orm::{
@@ -114,6 +114,8 @@ pub struct OauthCode {
     /// When the owner's pasted token expires: the app's token expires with it.
     pub token_expires_at: Option<DateTime<Utc>>,
     pub expires_at: DateTime<Utc>,
+    /// The person whose token consented: the app's token acts as them.
+    pub user_id: Option<UserId>,
 }
 
 pub struct NewOauthCode {
@@ -126,6 +128,8 @@ pub struct NewOauthCode {
     pub code_challenge: Option<String>,
     pub token_expires_at: Option<DateTime<Utc>>,
     pub expires_at: DateTime<Utc>,
+    /// The person whose token consented: the app's token acts as them.
+    pub user_id: Option<UserId>,
 }
 
 pub async fn insert_oauth_code(db: &impl ConnectionTrait, new: NewOauthCode) -> DbResult<()> {
@@ -139,6 +143,7 @@ pub async fn insert_oauth_code(db: &impl ConnectionTrait, new: NewOauthCode) -> 
         token_expires_at: Set(new.token_expires_at),
         expires_at: Set(new.expires_at),
         used_at: Set(None),
+        user_id: Set(new.user_id.map(|u| u.0)),
     }
     .insert(db)
     .await?;
@@ -175,5 +180,6 @@ pub async fn take_oauth_code(
         code_challenge: m.code_challenge,
         token_expires_at: m.token_expires_at,
         expires_at: m.expires_at,
+        user_id: m.user_id.map(UserId),
     })
 }

@@ -148,6 +148,7 @@ pub async fn import_channel(db: &DatabaseConnection, records: ChannelRecords) ->
         avatar_id: Set(c.avatar.map(|m| m.to_string())),
         header_id: Set(c.header.map(|m| m.to_string())),
         manually_approves: Set(c.manually_approves),
+        sign_posts: Set(c.sign_posts),
         ..Default::default()
     }
     .insert(&txn)
@@ -210,6 +211,7 @@ fn post_model(channel: i64, p: &Post) -> post::ActiveModel {
         tags: Set(Some(to_json(&p.tags))),
         mentions: Set(Some(to_json(&p.mentions))),
         policy: Set(p.policy.as_ref().map(to_json)),
+        signature: Set(p.signature.clone()),
     }
 }
 

@@ -46,6 +46,8 @@ pub struct Post {
     pub mentions: Vec<String>,
     /// Overrides the channel's interaction policy.
     pub policy: Option<InteractionPolicy>,
+    /// The author's name, signed under the post (part of `content_html` too).
+    pub signature: Option<String>,
 }
 
 impl Post {
@@ -68,6 +70,8 @@ pub struct PostBody {
     pub policy: Option<InteractionPolicy>,
     /// Attachments, in order.
     pub media: Vec<MediaId>,
+    /// The author's name, signed under the post.
+    pub signature: Option<String>,
 }
 
 pub struct NewPost {
@@ -112,6 +116,7 @@ impl NewPost {
             tags: self.body.tags.clone(),
             mentions: self.body.mentions.clone(),
             policy: self.body.policy,
+            signature: self.body.signature.clone(),
         }
     }
 }
@@ -141,6 +146,7 @@ impl TryFrom<post::Model> for Post {
                 .policy
                 .as_deref()
                 .and_then(|p| serde_json::from_str(p).ok()),
+            signature: m.signature,
         })
     }
 }
@@ -207,6 +213,7 @@ pub async fn create_post(
         tags: Set(Some(to_json(&body.tags))),
         mentions: Set(Some(to_json(&body.mentions))),
         policy: Set(body.policy.as_ref().map(to_json)),
+        signature: Set(body.signature.clone()),
     }
     .insert(&txn)
     .await?;
@@ -265,6 +272,7 @@ pub async fn edit_post(
     active.tags = Set(Some(to_json(&body.tags)));
     active.mentions = Set(Some(to_json(&body.mentions)));
     active.policy = Set(body.policy.as_ref().map(to_json));
+    active.signature = Set(body.signature.clone());
     if post.published_at.is_some() {
         active.updated_at = Set(Some(updated_at));
     } else {

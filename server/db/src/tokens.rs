@@ -1,6 +1,6 @@
 //! API tokens: the server-side record of each issued token, so one can be revoked.
 
-use super::{entities::token, ChannelId, DbError, DbResult};
+use super::{entities::token, ChannelId, DbError, DbResult, UserId};
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
@@ -17,6 +17,11 @@ pub struct TokenRecord {
     pub created_at: DateTime<Utc>,
     pub expires_at: Option<DateTime<Utc>>,
     pub revoked_at: Option<DateTime<Utc>>,
+    /// The person it belongs to (it then carries their role); `None`: a channel token,
+    /// for bots and scripts.
+    pub user_id: Option<UserId>,
+    /// What it is for, as its issuer named it.
+    pub label: Option<String>,
 }
 
 pub struct NewToken {
@@ -24,6 +29,8 @@ pub struct NewToken {
     pub channel_id: ChannelId,
     pub scopes: Vec<String>,
     pub expires_at: Option<DateTime<Utc>>,
+    pub user_id: Option<UserId>,
+    pub label: Option<String>,
 }
 
 impl TryFrom<token::Model> for TokenRecord {
@@ -37,6 +44,8 @@ impl TryFrom<token::Model> for TokenRecord {
             created_at: m.created_at,
             expires_at: m.expires_at,
             revoked_at: m.revoked_at,
+            user_id: m.user_id.map(UserId),
+            label: m.label,
         })
     }
 }
@@ -49,6 +58,8 @@ pub async fn insert_token(db: &impl ConnectionTrait, new: NewToken) -> DbResult<
         created_at: Set(Utc::now()),
         expires_at: Set(new.expires_at),
         revoked_at: Set(None),
+        user_id: Set(new.user_id.map(|u| u.0)),
+        label: Set(new.label),
     }
     .insert(db)
     .await?

@@ -19,6 +19,10 @@ pub enum Scope {
     Inbox,
     /// API requests of one token.
     Api,
+    /// Console sign-in attempts for one account.
+    SignInAccount,
+    /// Console sign-in attempts from one client address (kept as a hash).
+    SignInClient,
 }
 
 impl Scope {
@@ -26,6 +30,8 @@ impl Scope {
         match self {
             Scope::Inbox => "inbox",
             Scope::Api => "api",
+            Scope::SignInAccount => "sign-in-account",
+            Scope::SignInClient => "sign-in-client",
         }
     }
 }

@@ -172,6 +172,7 @@ impl Herald {
                 .app_data(http::query_config())
                 // Before the owner API's scope, which answers 404 to the rest of /api/v1.
                 .configure(crate::mastodon::routes)
+                .configure(crate::console::routes)
                 .configure(api::routes)
                 .configure(crate::ops::routes)
                 // Before the federation routes: the same ids answer pages to browsers.
@@ -234,15 +235,20 @@ impl Herald {
 /// How often the scheduler looks for posts due to go out.
 const SCHEDULER_TICK: Duration = Duration::from_secs(1);
 
-/// Publishes scheduled posts when they are due, and releases fan-outs held for mentions
-/// that no process released (it stopped first), until `shutdown`. Runs beside every
-/// delivery worker; the database lets only one of them publish or release each post.
+/// How many ticks apart the scheduler removes expired console sessions.
+const SESSION_SWEEP_TICKS: u64 = 600;
+
+/// Publishes scheduled posts when they are due, releases fan-outs held for mentions that
+/// no process released (it stopped first), and now and then removes expired console
+/// sessions, until `shutdown`. Runs beside every delivery worker; the database lets only
+/// one of them publish or release each post.
 pub async fn run_scheduler(
     federation: FederationConfig<HeraldState>,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let mut tick = tokio::time::interval(SCHEDULER_TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut ticks: u64 = 0;
     loop {
         tokio::select! {
             _ = tick.tick() => {}
@@ -252,6 +258,12 @@ pub async fn run_scheduler(
             return;
         }
         let data = federation.to_request_data();
+        ticks += 1;
+        if ticks % SESSION_SWEEP_TICKS == 0 {
+            if let Err(e) = db::delete_expired_sessions(&data.db).await {
+                tracing::warn!(error = %crate::error_chain(&e), "removing expired sessions failed");
+            }
+        }
         match crate::posts::publish_due(&data, db::now()).await {
             Ok(0) => {}
             Ok(published) => tracing::info!(published, "scheduled posts published"),

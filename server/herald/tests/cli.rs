@@ -107,9 +107,17 @@ fn channels_and_tokens_from_the_command_line() {
     let revoke = herald(&dir, &[], &["token", "revoke", &id]);
     assert_eq!(revoke.code, 0, "{}", revoke.stderr);
     let list = herald(&dir, &[], &["token", "list", "ceo"]);
-    assert!(
-        !list.stdout.lines().nth(1).unwrap().ends_with("\t-"),
-        "revoked date shown"
+    let row: Vec<&str> = list.stdout.lines().nth(1).unwrap().split('\t').collect();
+    assert_eq!(
+        row.len(),
+        7,
+        "ID SCOPES CREATED EXPIRES REVOKED USER LABEL: {row:?}"
+    );
+    assert_ne!(row[4], "-", "revoked date shown");
+    assert_eq!(
+        (row[5], row[6]),
+        ("-", "-"),
+        "a channel token without a label"
     );
 
     let show = herald(&dir, &[], &["channel", "show", "ceo"]);

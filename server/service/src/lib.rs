@@ -6,11 +6,13 @@
 
 pub mod media;
 pub mod moderation;
+pub mod people;
 pub mod portable;
 pub mod posts;
 
-use herald_base::{config, error_chain};
+use herald_base::{config, error_chain, secrets};
 use herald_content as content;
 use herald_db as db;
+use herald_delivery as delivery;
 use herald_federation as federation;
 use herald_federation::state;

@@ -84,6 +84,7 @@ fn actor_of(entry: &db::FollowerEntry) -> Result<RemoteActor, ModerationError> {
 pub async fn answer_follower(
     data: &HeraldState,
     channel: &Channel,
+    by: &db::Actor,
     follower: i64,
     approve: bool,
 ) -> Result<(), ModerationError> {
@@ -102,5 +103,11 @@ pub async fn answer_follower(
     if let Some(follow) = stored_follow(&entry.follow_uri, &actor.uri, &channel_id) {
         send_answer(data, channel, follow, &actor, approve).await?;
     }
+    let action = if approve {
+        db::AuditAction::FollowerApproved
+    } else {
+        db::AuditAction::FollowerRemoved
+    };
+    crate::people::audit(&data.db, channel, by, action, &entry.actor_uri).await;
     Ok(())
 }

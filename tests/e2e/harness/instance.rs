@@ -366,7 +366,7 @@ impl TestInstance {
     ) -> String {
         self.herald
             .token_keys
-            .issue(&self.state().db, channel, scopes, expires_at)
+            .issue(&self.state().db, channel, scopes, expires_at, None, None)
             .await
             .expect("token issued")
             .0

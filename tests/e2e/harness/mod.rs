@@ -1,6 +1,7 @@
 //! The test harness: a Herald instance per test and fake remote servers, all on loopback
 //! with ports chosen by the OS, cleaned up when dropped.
 
+pub mod console;
 pub mod instance;
 pub mod remote;
 

@@ -66,6 +66,17 @@ pub struct Config {
     pub limits: LimitsConfig,
     /// Where and to whom `/metrics` is served.
     pub metrics: MetricsConfig,
+    /// The team console.
+    pub console: ConsoleConfig,
+}
+
+/// The team console (`[console]`).
+#[derive(Clone, Copy, Debug)]
+pub struct ConsoleConfig {
+    /// How long a console session lasts after signing in.
+    pub session_ttl: Duration,
+    /// How long a sign-in link printed by `herald user create` stays valid.
+    pub link_ttl: Duration,
 }
 
 /// The database connection pool (`[database]`).
@@ -130,6 +141,8 @@ pub struct LimitsConfig {
     pub inbox_per_minute: Option<u32>,
     /// API requests per token.
     pub api_per_minute: Option<u32>,
+    /// Sign-in attempts per account, and (three times as many) per client address.
+    pub sign_in_per_minute: Option<u32>,
 }
 
 /// Post and media settings (`[posts]`).
@@ -243,6 +256,14 @@ struct RawConfig {
     delivery: RawDelivery,
     limits: RawLimits,
     metrics: RawMetrics,
+    console: RawConsole,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConsole {
+    session_hours: i64,
+    link_hours: i64,
 }
 
 #[derive(Deserialize)]
@@ -266,6 +287,7 @@ struct RawMetrics {
 struct RawLimits {
     inbox_per_minute: i64,
     api_per_minute: i64,
+    sign_in_per_minute: i64,
 }
 
 #[derive(Deserialize)]

@@ -1,8 +1,8 @@
 //! Turning the raw TOML values into typed settings, collecting every problem on the way.
 
 use super::{
-    Config, DatabaseConfig, DeliveryConfig, LimitsConfig, MetricsConfig, PostsConfig, Problem,
-    RawConfig, RedisSetting, Secret,
+    Config, ConsoleConfig, DatabaseConfig, DeliveryConfig, LimitsConfig, MetricsConfig,
+    PostsConfig, Problem, RawConfig, RedisSetting, Secret,
 };
 use std::{fmt, net::SocketAddr, path::PathBuf, time::Duration};
 
@@ -283,6 +283,16 @@ pub(super) fn validate(raw: RawConfig, problems: &mut Vec<Problem>) -> Option<Co
         problems,
     );
     let api_per_minute = per_minute("limits.api_per_minute", raw.limits.api_per_minute, problems);
+    let sign_in_per_minute = per_minute(
+        "limits.sign_in_per_minute",
+        raw.limits.sign_in_per_minute,
+        problems,
+    );
+    let hours = |key: &str, value: i64, problems: &mut Vec<Problem>| {
+        positive(key, value, 24 * 365, problems).map(|h| Duration::from_secs(h as u64 * 3600))
+    };
+    let session_ttl = hours("console.session_hours", raw.console.session_hours, problems);
+    let link_ttl = hours("console.link_hours", raw.console.link_hours, problems);
 
     Some(Config {
         domain: domain?,
@@ -321,10 +331,15 @@ pub(super) fn validate(raw: RawConfig, problems: &mut Vec<Problem>) -> Option<Co
         limits: LimitsConfig {
             inbox_per_minute: inbox_per_minute?,
             api_per_minute: api_per_minute?,
+            sign_in_per_minute: sign_in_per_minute?,
         },
         metrics: MetricsConfig {
             listen: metrics_listen?,
             token: metrics_token,
+        },
+        console: ConsoleConfig {
+            session_ttl: session_ttl?,
+            link_ttl: link_ttl?,
         },
     })
 }

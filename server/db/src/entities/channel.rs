@@ -20,6 +20,7 @@ pub struct Model {
     pub avatar_id: Option<String>,
     pub header_id: Option<String>,
     pub manually_approves: bool,
+    pub sign_posts: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

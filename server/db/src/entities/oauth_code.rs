@@ -13,6 +13,7 @@ pub struct Model {
     pub token_expires_at: Option<DateTimeUtc>,
     pub expires_at: DateTimeUtc,
     pub used_at: Option<DateTimeUtc>,
+    pub user_id: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -21,6 +21,7 @@ pub struct Model {
     pub tags: Option<String>,
     pub mentions: Option<String>,
     pub policy: Option<String>,
+    pub signature: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -4,7 +4,7 @@
 use super::ApiError;
 use crate::{
     config::Config,
-    db::{self, Channel, ChannelId, DbError, NewToken, TokenRecord},
+    db::{self, Actor, Channel, ChannelId, DbError, NewToken, Role, TokenRecord, User},
 };
 use actix_web::HttpRequest;
 use chrono::{DateTime, Utc};
@@ -37,6 +37,46 @@ impl Scope {
 
     pub fn parse(raw: &str) -> Option<Scope> {
         Scope::ALL.into_iter().find(|s| s.as_str() == raw)
+    }
+
+    /// The least role a person's token needs for this scope: viewers read, editors post,
+    /// owners change the profile, followers and blocks.
+    pub fn needed_role(self) -> Role {
+        match self {
+            Scope::PostsRead => Role::Viewer,
+            Scope::PostsWrite => Role::Editor,
+            Scope::ProfileWrite => Role::Owner,
+        }
+    }
+}
+
+/// A verified token and what it may do: its channel, its record, who it acts as (a person,
+/// or the token itself for a channel token) and, for a person's token, their role in the
+/// channel now (a role changed or taken away changes the token at once).
+#[derive(Clone, Debug)]
+pub struct TokenGrant {
+    pub channel: Channel,
+    pub record: TokenRecord,
+    pub actor: Actor,
+    pub role: Option<Role>,
+}
+
+impl TokenGrant {
+    /// Refuses (403) a token without `scope`, or whose person's role does not include it.
+    pub fn allows(&self, scope: Scope) -> Result<(), ApiError> {
+        if !self.record.scopes.iter().any(|s| s == scope.as_str()) {
+            return Err(ApiError::ScopeMissing(scope.as_str()));
+        }
+        if let Some(role) = self.role {
+            let needed = scope.needed_role();
+            if !role.includes(needed) {
+                return Err(ApiError::RoleForbids(format!(
+                    "`{}` needs the {needed} role in this channel; this token's person is {role}",
+                    scope.as_str()
+                )));
+            }
+        }
+        Ok(())
     }
 }
 
@@ -99,13 +139,16 @@ impl TokenKeys {
         self
     }
 
-    /// Issues a token for `channel` and stores its record.
+    /// Issues a token for `channel` and stores its record: a channel token, or with
+    /// `person`, one that acts as them and carries their role.
     pub async fn issue(
         &self,
         db: &impl db::ConnectionTrait,
         channel: &Channel,
         scopes: &[Scope],
         expires_at: Option<DateTime<Utc>>,
+        person: Option<&User>,
+        label: Option<String>,
     ) -> Result<(String, TokenRecord), IssueError> {
         let id = Uuid::now_v7();
         let now = Utc::now();
@@ -129,21 +172,23 @@ impl TokenKeys {
                 channel_id: channel.id,
                 scopes: scopes.iter().map(|s| s.as_str().to_string()).collect(),
                 expires_at,
+                user_id: person.map(|p| p.id),
+                label,
             },
         )
         .await?;
         Ok((token, record))
     }
 
-    /// Checks the request's bearer token for `channel_name` and `scope`, and returns the
-    /// channel. Order: token (401), channel (404), token's channel (403), scope (403).
+    /// Checks the request's bearer token for `channel_name` and `scope`. Order: token
+    /// (401), channel (404), token's channel (403), scope and role (403).
     pub async fn authorize(
         &self,
         request: &HttpRequest,
         db: &impl db::ConnectionTrait,
         channel_name: &str,
         scope: Scope,
-    ) -> Result<Channel, ApiError> {
+    ) -> Result<TokenGrant, ApiError> {
         let token = crate::http::bearer_token(request).ok_or(ApiError::TokenMissing)?;
         let (claims, record) = self.verify(db, token).await?;
         let channel = match db::channel_by_name(db, channel_name).await {
@@ -154,20 +199,19 @@ impl TokenKeys {
         if record.channel_id != channel.id || ChannelId(claims.cid) != channel.id {
             return Err(ApiError::TokenWrongChannel);
         }
-        if !record.scopes.iter().any(|s| s == scope.as_str()) {
-            return Err(ApiError::ScopeMissing(scope.as_str()));
-        }
-        Ok(channel)
+        let grant = grant(db, channel, record).await?;
+        grant.allows(scope)?;
+        Ok(grant)
     }
 
-    /// Checks `token` (signature, expiry, revocation, rate limit) and returns the channel
-    /// it belongs to with its record: for requests that name no channel, as Mastodon
-    /// apps' do (the token is the account).
+    /// Checks `token` (signature, expiry, revocation, rate limit, its person) and returns
+    /// what it may do: for requests that name no channel, as Mastodon apps' do (the token
+    /// is the account).
     pub async fn channel_of(
         &self,
         db: &impl db::ConnectionTrait,
         token: &str,
-    ) -> Result<(Channel, TokenRecord), ApiError> {
+    ) -> Result<TokenGrant, ApiError> {
         let (claims, record) = self.verify(db, token).await?;
         let channel = match db::channel_by_id(db, record.channel_id).await {
             Ok(channel) => channel,
@@ -178,7 +222,7 @@ impl TokenKeys {
         if ChannelId(claims.cid) != channel.id {
             return Err(ApiError::TokenInvalid);
         }
-        Ok((channel, record))
+        grant(db, channel, record).await
     }
 
     /// The token's claims and record, if it is signed by these keys, unexpired and not
@@ -222,6 +266,42 @@ impl TokenKeys {
         }
         Ok((claims, record))
     }
+}
+
+/// Who a token of `channel` acts as: its person, while they are active and have a role
+/// in the channel (401 when disabled, 403 without a role), or the token itself.
+async fn grant(
+    db: &impl db::ConnectionTrait,
+    channel: Channel,
+    record: TokenRecord,
+) -> Result<TokenGrant, ApiError> {
+    let Some(user_id) = record.user_id else {
+        return Ok(TokenGrant {
+            actor: Actor::Token(record.id),
+            channel,
+            record,
+            role: None,
+        });
+    };
+    let user = match db::user_by_id(db, user_id).await {
+        Ok(user) => user,
+        Err(DbError::NotFound) => return Err(ApiError::TokenRevoked),
+        Err(e) => return Err(e.into()),
+    };
+    if !user.is_active() {
+        return Err(ApiError::UserDisabled);
+    }
+    let Some(role) = db::role_of(db, channel.id, user.id).await? else {
+        return Err(ApiError::RoleForbids(
+            "this token's person no longer has a role in this channel".into(),
+        ));
+    };
+    Ok(TokenGrant {
+        channel,
+        record,
+        actor: Actor::Person(user),
+        role: Some(role),
+    })
 }
 
 #[derive(Debug, thiserror::Error)]

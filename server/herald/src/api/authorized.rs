@@ -5,7 +5,10 @@
 //! such a token.
 
 use super::{ApiError, Scope, TokenKeys};
-use crate::{db::Channel, state::HeraldState};
+use crate::{
+    db::{Actor, Channel},
+    state::HeraldState,
+};
 use activitypub_federation::config::Data;
 use actix_web::{dev::Payload, web, FromRequest, HttpRequest};
 use futures::future::LocalBoxFuture;
@@ -43,6 +46,9 @@ pub mod scope {
 /// channel (404), another channel's token or a missing scope (403).
 pub struct Authorized<S> {
     pub channel: Channel,
+    /// Who is acting: the token's person, or the channel token itself (for the audit log
+    /// and the author signature).
+    pub actor: Actor,
     scope: PhantomData<S>,
 }
 
@@ -55,9 +61,10 @@ impl<S: RequiredScope> FromRequest for Authorized<S> {
         Box::pin(async move {
             let (keys, data) = keys_and_state(&request).await?;
             let name = request.match_info().get("name").unwrap_or_default();
-            let channel = keys.authorize(&request, &data.db, name, S::SCOPE).await?;
+            let grant = keys.authorize(&request, &data.db, name, S::SCOPE).await?;
             Ok(Authorized {
-                channel,
+                channel: grant.channel,
+                actor: grant.actor,
                 scope: PhantomData,
             })
         })

@@ -97,7 +97,7 @@ pub async fn patch_post(
         policy: changes.policy.unwrap_or(post.policy),
         media_text: Vec::new(),
     };
-    let edited = posts::edit(&data, &channel, post.id, input).await?;
+    let edited = posts::edit(&data, &channel, &auth.actor, post.id, input).await?;
     Ok(HttpResponse::Ok().json(PostResponse::published(&data, &channel, &edited)))
 }
 
@@ -127,7 +127,7 @@ pub async fn delete_post(
     let (_, id) = path.into_inner();
     let channel = auth.channel;
     let post = load_post(&data, &channel, &id).await?;
-    posts::delete(&data, &channel, post.id).await?;
+    posts::delete(&data, &channel, &auth.actor, post.id).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -140,7 +140,7 @@ async fn set_pin(
     let (_, id) = path.into_inner();
     let channel = auth.channel;
     let post = load_post(&data, &channel, &id).await?;
-    let result = posts::pin(&data, &channel, post.id, pinned).await?;
+    let result = posts::pin(&data, &channel, &auth.actor, post.id, pinned).await?;
     Ok(HttpResponse::Ok().json(PostResponse::published(&data, &channel, &result)))
 }
 

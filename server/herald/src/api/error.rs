@@ -17,6 +17,11 @@ pub enum ApiError {
     TokenWrongChannel,
     #[error("the token lacks the `{0}` scope")]
     ScopeMissing(&'static str),
+    #[error("the token's person is disabled")]
+    UserDisabled,
+    /// A person's token whose role in the channel does not allow the action (403).
+    #[error("{0}")]
+    RoleForbids(String),
     #[error("no channel with this name exists")]
     ChannelNotFound,
     #[error("no post with this id exists in this channel")]
@@ -66,6 +71,8 @@ impl ApiError {
             ApiError::TokenRevoked => (StatusCode::UNAUTHORIZED, "token_revoked"),
             ApiError::TokenWrongChannel => (StatusCode::FORBIDDEN, "token_wrong_channel"),
             ApiError::ScopeMissing(_) => (StatusCode::FORBIDDEN, "scope_missing"),
+            ApiError::UserDisabled => (StatusCode::UNAUTHORIZED, "user_disabled"),
+            ApiError::RoleForbids(_) => (StatusCode::FORBIDDEN, "role_forbids"),
             ApiError::ChannelNotFound => (StatusCode::NOT_FOUND, "channel_not_found"),
             ApiError::PostNotFound => (StatusCode::NOT_FOUND, "post_not_found"),
             ApiError::PostGone => (StatusCode::GONE, "post_gone"),
@@ -147,6 +154,8 @@ mod tests {
             (ApiError::TokenExpired, 401, "token_expired"),
             (ApiError::TokenRevoked, 401, "token_revoked"),
             (ApiError::TokenWrongChannel, 403, "token_wrong_channel"),
+            (ApiError::UserDisabled, 401, "user_disabled"),
+            (ApiError::RoleForbids("no".into()), 403, "role_forbids"),
             (ApiError::ScopeMissing("posts:write"), 403, "scope_missing"),
             (ApiError::ChannelNotFound, 404, "channel_not_found"),
             (ApiError::PostNotFound, 404, "post_not_found"),

@@ -17,7 +17,7 @@ mod openapi;
 mod posts;
 mod profile;
 
-pub use auth::{Scope, TokenKeys};
+pub use auth::{Scope, TokenGrant, TokenKeys};
 pub(crate) use authorized::keys_and_state;
 pub use authorized::{scope, Authorized};
 pub use error::ApiError;

@@ -119,7 +119,7 @@ pub async fn remove_follower(
 ) -> Result<HttpResponse, ApiError> {
     let (_, id) = path.into_inner();
     let channel = auth.channel;
-    moderation::answer_follower(&data, &channel, id, false).await?;
+    moderation::answer_follower(&data, &channel, &auth.actor, id, false).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -137,7 +137,7 @@ pub async fn approve_follower(
 ) -> Result<HttpResponse, ApiError> {
     let (_, id) = path.into_inner();
     let channel = auth.channel;
-    moderation::answer_follower(&data, &channel, id, true).await?;
+    moderation::answer_follower(&data, &channel, &auth.actor, id, true).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

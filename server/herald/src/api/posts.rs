@@ -254,7 +254,7 @@ pub async fn create_post(
     let channel = auth.channel;
     idempotency::once(&request, &data, &channel, &body, || async {
         let input = super::parse_json::<NewPostRequest>(&request, &body)?.into_input()?;
-        let published = posts::create(&data, &channel, input).await?;
+        let published = posts::create(&data, &channel, &auth.actor, input).await?;
         let response = PostResponse::published(&data, &channel, &published);
         Ok(HttpResponse::Created()
             .insert_header((
@@ -293,7 +293,13 @@ pub async fn preview_post(
     data: Data<HeraldState>,
 ) -> Result<HttpResponse, ApiError> {
     let channel = auth.channel;
-    let preview = posts::preview(&data, &channel, body.into_inner().into_input()?).await?;
+    let preview = posts::preview(
+        &data,
+        &channel,
+        &auth.actor,
+        body.into_inner().into_input()?,
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(PreviewResponse {
         note: serde_json::to_value(&preview.note).map_err(|e| ApiError::Internal(Box::new(e)))?,
         html: preview.html,

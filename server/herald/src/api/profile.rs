@@ -39,6 +39,8 @@ pub struct ChannelResponse {
     pub policy: InteractionPolicy,
     /// Follow requests wait for approval (`GET …/followers?pending=true`).
     pub manually_approves_followers: bool,
+    /// Posts by people (not channel tokens) carry their author's name as a signature line.
+    pub sign_posts: bool,
     pub avatar: Option<super::posts::MediaResponse>,
     pub header: Option<super::posts::MediaResponse>,
     pub followers_count: u64,
@@ -63,6 +65,8 @@ pub struct ProfileRequest {
     pub policy: Option<InteractionPolicy>,
     /// Approve followers by hand.
     pub manually_approves_followers: Option<bool>,
+    /// Sign each post with its author's name (posts by people; channel tokens sign nothing).
+    pub sign_posts: Option<bool>,
     /// An uploaded image; `null` removes the avatar.
     #[serde(default, deserialize_with = "some_or_null")]
     #[schema(value_type = Option<String>)]
@@ -96,6 +100,7 @@ async fn response(data: &HeraldState, channel: &db::Channel) -> Result<ChannelRe
         default_language: channel.default_language.clone(),
         policy: channel.policy,
         manually_approves_followers: channel.manually_approves,
+        sign_posts: channel.sign_posts,
         avatar: images.avatar.as_ref().map(|m| media_response(data, m)),
         header: images.header.as_ref().map(|m| media_response(data, m)),
         followers_count: db::count_followers(&data.db, channel.id).await?,
@@ -162,7 +167,8 @@ pub async fn patch_channel(
         avatar: media_id(body.avatar_id)?,
         header: media_id(body.header_id)?,
         manually_approves: body.manually_approves_followers,
+        sign_posts: body.sign_posts,
     };
-    let channel = posts::update_profile(&data, &channel, input).await?;
+    let channel = posts::update_profile(&data, &channel, &auth.actor, input).await?;
     Ok(HttpResponse::Ok().json(response(&data, &channel).await?))
 }

@@ -38,6 +38,7 @@ pub async fn expand(args: ExpandArgs) -> Result<(), BenchError> {
             tags: Vec::new(),
             mentions: Vec::new(),
             policy: None,
+            signature: None,
             media: Vec::new(),
         },
         created_at: Utc::now(),

@@ -169,11 +169,11 @@ pub async fn fanout(args: FanoutArgs) -> Result<(), BenchError> {
         .await
         .map_err(|e| BenchError::from("channel", e))?;
     let (bench_token, _) = keys
-        .issue(&db, &channel, &crate::api::Scope::ALL, None)
+        .issue(&db, &channel, &crate::api::Scope::ALL, None, None, None)
         .await
         .map_err(|e| BenchError::from("token", e))?;
     let (empty_token, _) = keys
-        .issue(&db, &empty, &crate::api::Scope::ALL, None)
+        .issue(&db, &empty, &crate::api::Scope::ALL, None, None, None)
         .await
         .map_err(|e| BenchError::from("token", e))?;
     let client = reqwest::Client::new();

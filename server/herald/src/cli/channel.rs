@@ -32,6 +32,20 @@ pub enum ChannelCommand {
     Show { name: String },
     /// Delete a channel with its posts, followers and tokens. This cannot be undone.
     Delete { name: String },
+    /// Give the person EMAIL a role in channel NAME (or change their role).
+    ///
+    /// owner: everything, including people, profile, followers and tokens; editor: post,
+    /// edit, delete, pin and schedule; viewer: read delivery status, replies and reports.
+    Grant {
+        name: String,
+        email: String,
+        #[arg(long, value_parser = ["owner", "editor", "viewer"])]
+        role: String,
+    },
+    /// Take the person EMAIL's role in channel NAME away.
+    Revoke { name: String, email: String },
+    /// List the people of channel NAME with their roles.
+    People { name: String },
 }
 
 pub async fn run(config: Config, command: ChannelCommand) -> Result<(), CliError> {
@@ -124,6 +138,11 @@ pub async fn run(config: Config, command: ChannelCommand) -> Result<(), CliError
                 files.len() - kept
             );
         }
+        ChannelCommand::Grant { name, email, role } => {
+            super::user::grant(&db, &name, &email, &role).await?
+        }
+        ChannelCommand::Revoke { name, email } => super::user::revoke(&db, &name, &email).await?,
+        ChannelCommand::People { name } => super::user::list_people(&db, &name).await?,
     }
     Ok(())
 }

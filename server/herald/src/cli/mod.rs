@@ -12,6 +12,7 @@ mod migrate;
 mod moderation;
 mod serve;
 mod token;
+mod user;
 
 use crate::config::{Config, ConfigError};
 use clap::{Parser, Subcommand};
@@ -48,12 +49,15 @@ enum Command {
     Worker,
     /// Apply pending database migrations and exit (serve also applies them at start).
     Migrate,
-    /// Create, list, show and delete channels.
+    /// Create, list, show and delete channels; grant and revoke people's roles.
     #[command(subcommand)]
     Channel(channel::ChannelCommand),
     /// Issue, list and revoke API tokens.
     #[command(subcommand)]
     Token(token::TokenCommand),
+    /// The people who sign in to the console: create, list, disable, delete, sign out.
+    #[command(subcommand)]
+    User(user::UserCommand),
     /// Inspect the delivery queue; retry or drop dead letters; revive a server.
     #[command(subcommand)]
     Deliveries(deliveries::DeliveriesCommand),
@@ -160,6 +164,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Migrate => migrate::migrate(config).await,
         Command::Channel(command) => channel::run(config, command).await,
         Command::Token(command) => token::run(config, command).await,
+        Command::User(command) => user::run(config, command).await,
         Command::Deliveries(command) => deliveries::run(config, command).await,
         Command::Domains(command) => moderation::domains(config, command).await,
         Command::Reports(args) => moderation::reports(config, args).await,

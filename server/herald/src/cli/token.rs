@@ -4,7 +4,7 @@ use super::{channel::find, open_db, CliError};
 use crate::{
     api::{Scope, TokenKeys},
     config::Config,
-    db::{self, DbError},
+    db::{self, Actor, AuditAction, DbError},
 };
 use chrono::{Duration, Utc};
 use clap::Subcommand;
@@ -23,6 +23,13 @@ pub enum TokenCommand {
         /// Expire after this long: a number and a unit, s m h d or w (90d, 12h). Default: never.
         #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
         expires_in: Option<Duration>,
+        /// A person's token: it acts as EMAIL and can do no more than their role in the
+        /// channel allows, now and later. Default: a channel token (for bots and scripts).
+        #[arg(long, value_name = "EMAIL")]
+        user: Option<String>,
+        /// What the token is for, shown in the token list ("CI deploy bot").
+        #[arg(long, value_name = "TEXT")]
+        label: Option<String>,
     },
     /// List the tokens of channel NAME (ids, scopes, dates; never the tokens themselves).
     List { name: String },
@@ -59,8 +66,26 @@ pub async fn run(config: Config, command: TokenCommand) -> Result<(), CliError> 
             name,
             scopes,
             expires_in,
+            user,
+            label,
         } => {
             let channel = find(&db, &name).await?;
+            let person = match user {
+                Some(email) => {
+                    let person = super::user::person(&db, &email).await?;
+                    if db::role_of(&db, channel.id, person.id)
+                        .await
+                        .map_err(|e| CliError::msg(crate::error_chain(&e)))?
+                        .is_none()
+                    {
+                        return Err(CliError::msg(format!(
+                            "{email} has no role in {name}: `herald channel grant {name} {email} --role …` first"
+                        )));
+                    }
+                    Some(person)
+                }
+                None => None,
+            };
             let scopes: Vec<Scope> = if scopes.is_empty() {
                 Scope::ALL.to_vec()
             } else {
@@ -69,10 +94,18 @@ pub async fn run(config: Config, command: TokenCommand) -> Result<(), CliError> 
             let keys = TokenKeys::load(&config)
                 .map_err(|e| CliError::msg(format!("cannot read the token secret: {e}")))?;
             let expires_at = expires_in.map(|d| Utc::now() + d);
-            let (token, _) = keys
-                .issue(&db, &channel, &scopes, expires_at)
+            let (token, record) = keys
+                .issue(&db, &channel, &scopes, expires_at, person.as_ref(), label)
                 .await
                 .map_err(|e| CliError::msg(crate::error_chain(&e)))?;
+            crate::people::audit(
+                &db,
+                &channel,
+                &Actor::CommandLine,
+                AuditAction::TokenIssued,
+                &record.id.to_string(),
+            )
+            .await;
             println!("{token}");
         }
         TokenCommand::List { name } => {
@@ -80,18 +113,26 @@ pub async fn run(config: Config, command: TokenCommand) -> Result<(), CliError> 
             let tokens = db::list_tokens(&db, channel.id)
                 .await
                 .map_err(|e| CliError::msg(crate::error_chain(&e)))?;
-            println!("ID\tSCOPES\tCREATED\tEXPIRES\tREVOKED");
+            println!("ID\tSCOPES\tCREATED\tEXPIRES\tREVOKED\tUSER\tLABEL");
             for t in tokens {
                 let date = |d: Option<chrono::DateTime<Utc>>| {
                     d.map(|d| d.to_rfc3339()).unwrap_or_else(|| "-".into())
                 };
+                let user = match t.user_id {
+                    Some(id) => db::user_by_id(&db, id)
+                        .await
+                        .map(|u| u.email)
+                        .unwrap_or_else(|_| "(deleted)".into()),
+                    None => "-".into(),
+                };
                 println!(
-                    "{}\t{}\t{}\t{}\t{}",
+                    "{}\t{}\t{}\t{}\t{}\t{user}\t{}",
                     t.id,
                     t.scopes.join(","),
                     t.created_at.to_rfc3339(),
                     date(t.expires_at),
-                    date(t.revoked_at)
+                    date(t.revoked_at),
+                    t.label.as_deref().unwrap_or("-")
                 );
             }
         }
@@ -101,10 +142,20 @@ pub async fn run(config: Config, command: TokenCommand) -> Result<(), CliError> 
                     "`{id}` is not a token id (see `herald token list NAME`)"
                 ))
             })?;
-            db::revoke_token(&db, id).await.map_err(|e| match e {
+            let record = db::revoke_token(&db, id).await.map_err(|e| match e {
                 DbError::NotFound => CliError::msg("no token with this id"),
                 other => CliError::msg(crate::error_chain(&other)),
             })?;
+            if let Ok(channel) = db::channel_by_id(&db, record.channel_id).await {
+                crate::people::audit(
+                    &db,
+                    &channel,
+                    &Actor::CommandLine,
+                    AuditAction::TokenRevoked,
+                    &id.to_string(),
+                )
+                .await;
+            }
             println!("revoked {id}");
         }
     }

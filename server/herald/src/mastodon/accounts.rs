@@ -11,7 +11,6 @@ use crate::{
 use activitypub_federation::config::Data;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
-use futures::StreamExt;
 use serde_json::{json, Value};
 
 /// The channel as a Mastodon `Account`; `source` (the owner's own view, with the raw
@@ -230,52 +229,40 @@ async fn read_changes(
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_string();
-    let mut changes = CredentialChanges::default();
-    if content_type.starts_with("multipart/form-data") {
-        let mut form = actix_multipart::Multipart::new(request.headers(), payload);
-        while let Some(field) = form.next().await {
-            let mut field =
-                field.map_err(|e| refuse(format!("the form could not be read: {e}")))?;
-            let name = field.name().unwrap_or_default().to_string();
-            let limit = match name.as_str() {
-                "avatar" | "header" => max_file,
-                _ => CREDENTIALS_BODY_LIMIT,
-            };
-            let mut bytes = Vec::new();
-            while let Some(chunk) = field.next().await {
-                let chunk = chunk.map_err(|e| refuse(e.to_string()))?;
-                if bytes.len() + chunk.len() > limit {
-                    return Err(too_large());
-                }
-                bytes.extend_from_slice(&chunk);
-            }
-            if changes.text.len() > 64 {
-                return Err(refuse("too many fields".into()));
-            }
+    if !content_type.starts_with("application/json") {
+        let form = crate::form::read(
+            request,
+            payload,
+            &["avatar", "header"],
+            max_file,
+            CREDENTIALS_BODY_LIMIT,
+        )
+        .await
+        .map_err(|e| match e {
+            crate::form::FormError::TooLarge { .. } => too_large(),
+            crate::form::FormError::Invalid(m) => refuse(m),
+        })?;
+        let mut changes = CredentialChanges {
+            text: form.fields,
+            ..CredentialChanges::default()
+        };
+        for (name, bytes) in form.files {
             match name.as_str() {
                 "avatar" => changes.avatar = Some(bytes),
-                "header" => changes.header = Some(bytes),
-                _ => changes
-                    .text
-                    .push((name, String::from_utf8_lossy(&bytes).into_owned())),
+                _ => changes.header = Some(bytes),
             }
         }
         return Ok(changes);
     }
+    let mut changes = CredentialChanges::default();
     let body = payload
         .to_bytes_limited(CREDENTIALS_BODY_LIMIT)
         .await
         .map_err(|_| too_large())?
         .map_err(|e| refuse(e.to_string()))?;
-    if content_type.starts_with("application/json") {
-        let value: Value =
-            serde_json::from_slice(&body).map_err(|e| refuse(format!("invalid JSON: {e}")))?;
-        flatten("", &value, &mut changes.text);
-    } else {
-        changes.text = url::form_urlencoded::parse(&body)
-            .map(|(k, v)| (k.into_owned(), v.into_owned()))
-            .collect();
-    }
+    let value: Value =
+        serde_json::from_slice(&body).map_err(|e| refuse(format!("invalid JSON: {e}")))?;
+    flatten("", &value, &mut changes.text);
     Ok(changes)
 }
 
@@ -319,7 +306,8 @@ pub async fn update_credentials(
         avatar,
         header,
         manually_approves: changes.flag("locked"),
+        sign_posts: None,
     };
-    let updated = posts::update_profile(&data, channel, input).await?;
+    let updated = posts::update_profile(&data, channel, &token.actor, input).await?;
     Ok(HttpResponse::Ok().json(account_json(&data, &updated, true).await?))
 }

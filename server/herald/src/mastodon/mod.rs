@@ -20,8 +20,8 @@ mod startup;
 mod statuses;
 
 use crate::{
-    api::{ApiError, Scope},
-    db::{Channel, TokenRecord},
+    api::{ApiError, Scope, TokenGrant},
+    db::{Actor, Channel, TokenRecord},
 };
 use actix_web::{
     dev::Payload, http::StatusCode, web, FromRequest, HttpRequest, HttpResponse, ResponseError,
@@ -197,16 +197,15 @@ impl From<crate::db::DbError> for MastodonError {
 pub struct ClientToken {
     pub channel: Channel,
     pub record: TokenRecord,
+    /// Who is acting (the token's person, or the token).
+    pub actor: Actor,
+    grant: TokenGrant,
 }
 
 impl ClientToken {
-    /// Refuses (403) a token without `scope`.
+    /// Refuses (403) a token without `scope`, or whose person's role lacks it.
     pub fn require(&self, scope: Scope) -> Result<(), MastodonError> {
-        if self.record.scopes.iter().any(|s| s == scope.as_str()) {
-            Ok(())
-        } else {
-            Err(ApiError::ScopeMissing(scope.as_str()).into())
-        }
+        Ok(self.grant.allows(scope)?)
     }
 }
 
@@ -219,8 +218,13 @@ impl FromRequest for ClientToken {
         Box::pin(async move {
             let (keys, data) = crate::api::keys_and_state(&request).await?;
             let token = crate::http::bearer_token(&request).ok_or(ApiError::TokenMissing)?;
-            let (channel, record) = keys.channel_of(&data.db, token).await?;
-            Ok(ClientToken { channel, record })
+            let grant = keys.channel_of(&data.db, token).await?;
+            Ok(ClientToken {
+                channel: grant.channel.clone(),
+                record: grant.record.clone(),
+                actor: grant.actor.clone(),
+                grant,
+            })
         })
     }
 }

@@ -374,7 +374,7 @@ async fn answer(
 ) -> Result<HttpResponse, MastodonError> {
     token.require(Scope::ProfileWrite)?;
     let entry = pending_request(data, &token.channel, raw).await?;
-    moderation::answer_follower(data, &token.channel, entry.id, approve)
+    moderation::answer_follower(data, &token.channel, &token.actor, entry.id, approve)
         .await
         .map_err(|e| {
             tracing::error!(error = %crate::error_chain(&e), "answering a follow request failed");

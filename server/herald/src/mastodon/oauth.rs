@@ -8,8 +8,9 @@
 
 use super::scopes;
 use crate::{
-    api::{Scope, TokenKeys},
+    api::{Scope, TokenGrant, TokenKeys},
     db::{self, DbError, NewOauthApp, NewOauthCode},
+    secrets::{random_secret, sha256_hex},
     state::HeraldState,
 };
 use activitypub_federation::config::Data;
@@ -24,28 +25,12 @@ use sha2::{Digest, Sha256};
 const OUT_OF_BAND: &str = "urn:ietf:wg:oauth:2.0:oob";
 /// How long a code may wait before it is traded for a token.
 const CODE_LIFETIME: chrono::Duration = chrono::Duration::minutes(10);
-/// Bytes of randomness in client ids, secrets and codes.
-const SECRET_BYTES: usize = 32;
 
 /// An OAuth error: `{"error": code, "error_description": text}` (RFC 6749 §5.2).
 fn oauth_error(status: StatusCode, code: &str, description: impl Into<String>) -> HttpResponse {
     HttpResponse::build(status)
         .insert_header(("Cache-Control", "no-store"))
         .json(json!({ "error": code, "error_description": description.into() }))
-}
-
-/// A random value for an id, secret or code (`None`: the system's generator failed).
-fn random_secret() -> Option<String> {
-    let mut bytes = [0u8; SECRET_BYTES];
-    openssl::rand::rand_bytes(&mut bytes).ok()?;
-    Some(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
-}
-
-fn sha256_hex(value: &str) -> String {
-    Sha256::digest(value.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
 
 fn server_error() -> HttpResponse {
@@ -362,20 +347,21 @@ pub async fn post_authorize(
         )
     };
     let token = query.token.as_deref().unwrap_or_default().trim();
-    let (channel, record) = match keys.channel_of(&data.db, token).await {
+    let pasted = match keys.channel_of(&data.db, token).await {
         Ok(found) => found,
         Err(_) => return again("That is not a valid, unexpired API token of a channel here."),
     };
     if let Some(missing) = checked
         .herald_scopes
         .iter()
-        .find(|s| !record.scopes.iter().any(|r| r == s.as_str()))
+        .find(|s| pasted.allows(**s).is_err())
     {
         return again(&format!(
-            "That token lacks {}, which the scopes asked for need.",
+            "That token (or its person's role) lacks {}, which the scopes asked for need.",
             missing.as_str()
         ));
     }
+    let (channel, record) = (&pasted.channel, &pasted.record);
     let Some(code) = random_secret() else {
         return server_error();
     };
@@ -390,6 +376,7 @@ pub async fn post_authorize(
             code_challenge: query.code_challenge.clone(),
             token_expires_at: record.expires_at,
             expires_at: db::now() + CODE_LIFETIME,
+            user_id: record.user_id,
         },
     )
     .await;
@@ -533,9 +520,26 @@ pub async fn post_token(
         Err(_) => return server_error(),
     };
     let herald_scopes: Vec<Scope> = herald_scopes.into_iter().collect();
-    // Never longer-lived than the token the owner pasted.
+    // Never longer-lived than the token the owner pasted, and acting as its person.
+    let person = match grant.user_id.map(|id| db::user_by_id(&data.db, id)) {
+        Some(found) => match found.await {
+            Ok(user) if user.is_active() => Some(user),
+            Ok(_) | Err(DbError::NotFound) => {
+                return invalid_grant("the consenting person is disabled")
+            }
+            Err(e) => return db_failed(e),
+        },
+        None => None,
+    };
     match keys
-        .issue(&data.db, &channel, &herald_scopes, grant.token_expires_at)
+        .issue(
+            &data.db,
+            &channel,
+            &herald_scopes,
+            grant.token_expires_at,
+            person.as_ref(),
+            Some(format!("app: {}", app.name)),
+        )
         .await
     {
         Ok((token, record)) => HttpResponse::Ok()
@@ -650,7 +654,7 @@ pub async fn post_revoke(
             }
         }
     } else if let Some(token) = form.token.as_deref() {
-        if let Ok((_, record)) = keys.channel_of(&data.db, token).await {
+        if let Ok(TokenGrant { record, .. }) = keys.channel_of(&data.db, token).await {
             if let Err(e) = db::revoke_token(&data.db, record.id).await {
                 return db_failed(e);
             }

@@ -206,7 +206,7 @@ pub async fn post_status(
     let answer = crate::api::idempotency::once(&request, &data, &channel, &raw, || async {
         let params: StatusParams = body::parse(&request, &raw).map_err(api_invalid)?;
         let input = params.into_input(None).map_err(api_from_mastodon)?;
-        let published = posts::create(&data, &channel, input).await?;
+        let published = posts::create(&data, &channel, &token.actor, input).await?;
         let json = if published.post.published_at.is_some() {
             status_json(&data, &channel, &published.post, &published.media)
                 .await
@@ -284,7 +284,7 @@ pub async fn put_status(
         input.media = current.iter().map(|m| m.id).collect();
     }
     input.media_text = media_text(&attributes, &current)?;
-    let edited = posts::edit(&data, channel, post.id, input).await?;
+    let edited = posts::edit(&data, channel, &token.actor, post.id, input).await?;
     Ok(HttpResponse::Ok().json(status_json(&data, channel, &edited.post, &edited.media).await?))
 }
 
@@ -343,7 +343,7 @@ pub async fn delete_status(
     let post = own_post(&data, channel, &id).await?;
     let media = db::media_for_posts(&data.db, &[post.id]).await?;
     let mut json = status_json(&data, channel, &post, &media).await?;
-    posts::delete(&data, channel, post.id).await?;
+    posts::delete(&data, channel, &token.actor, post.id).await?;
     json["text"] = json!(post.source);
     Ok(HttpResponse::Ok().json(json))
 }
@@ -379,7 +379,7 @@ async fn set_pin(
 ) -> Result<HttpResponse, MastodonError> {
     token.require(Scope::PostsWrite)?;
     let post = own_post(data, &token.channel, id).await?;
-    let result = posts::pin(data, &token.channel, post.id, pinned).await?;
+    let result = posts::pin(data, &token.channel, &token.actor, post.id, pinned).await?;
     Ok(HttpResponse::Ok()
         .json(status_json(data, &token.channel, &result.post, &result.media).await?))
 }
@@ -471,7 +471,7 @@ pub async fn put_scheduled(
         policy: post.policy,
         media_text: Vec::new(),
     };
-    let edited = posts::edit(&data, &token.channel, post.id, input).await?;
+    let edited = posts::edit(&data, &token.channel, &token.actor, post.id, input).await?;
     Ok(HttpResponse::Ok().json(scheduled_json(&data, &edited.post, &edited.media)))
 }
 
@@ -483,6 +483,6 @@ pub async fn delete_scheduled(
 ) -> Result<HttpResponse, MastodonError> {
     token.require(Scope::PostsWrite)?;
     let post = own_scheduled(&data, &token, &id).await?;
-    posts::delete(&data, &token.channel, post.id).await?;
+    posts::delete(&data, &token.channel, &token.actor, post.id).await?;
     Ok(HttpResponse::Ok().json(json!({})))
 }

@@ -98,6 +98,9 @@ pub struct ArchivedChannel {
     /// Shown as automated (an ActivityPub `Service`).
     pub bot: bool,
     pub manually_approves: bool,
+    /// Posts carry their author's name (absent in archives before 0.x: off).
+    #[serde(default)]
+    pub sign_posts: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     /// The RSA key pair, PEM: followers' servers know the actor by this public key.
@@ -156,6 +159,9 @@ pub struct ArchivedPost {
     pub policy: Option<InteractionPolicy>,
     /// Ids of its attachments (media records), in order.
     pub media: Vec<Uuid>,
+    /// The author's name signed under it (also in `content_html`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<String>,
 }
 
 /// A remote actor following the channel.

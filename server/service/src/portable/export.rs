@@ -87,6 +87,7 @@ fn archived_channel(c: &Channel) -> ArchivedChannel {
         default_language: c.default_language.clone(),
         bot: c.bot,
         manually_approves: c.manually_approves,
+        sign_posts: c.sign_posts,
         created_at: c.created_at,
         updated_at: c.updated_at,
         public_key_pem: c.public_key_pem.clone(),
@@ -144,6 +145,7 @@ fn archived_post(p: &Post, media: Vec<Uuid>) -> ArchivedPost {
         mentions: p.mentions.clone(),
         policy: p.policy,
         media,
+        signature: p.signature.clone(),
     }
 }
 

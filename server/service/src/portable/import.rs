@@ -331,6 +331,7 @@ fn import_post(
         tags,
         mentions: p.mentions,
         policy: p.policy,
+        signature: p.signature,
     })
 }
 
@@ -351,6 +352,7 @@ fn channel_row(c: ArchivedChannel, name: ChannelName, ids: &Ids) -> Result<Chann
         avatar: c.avatar.map(|m| ids.media(m)).transpose()?,
         header: c.header.map(|m| ids.media(m)).transpose()?,
         manually_approves: c.manually_approves,
+        sign_posts: c.sign_posts,
     })
 }
 

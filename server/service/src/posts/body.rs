@@ -227,6 +227,7 @@ fn render_text(
     data: &HeraldState,
     channel: &Channel,
     text: &str,
+    signature: Option<&str>,
     mentioned: &[Mentioned],
 ) -> Rendering {
     let hrefs: HashMap<String, String> = mentioned
@@ -259,11 +260,21 @@ fn render_text(
             mentions.push(m.actor.clone());
         }
     }
+    let mut html = rendered.html;
+    if let Some(name) = signature {
+        html.push_str(&signature_html(name));
+    }
     Rendering {
-        html: rendered.html,
+        html,
         tags,
         mentions,
     }
+}
+
+/// The signature line under a signed post: its author's name, as a paragraph of its own
+/// (Mastodon keeps `<p>`), escaped.
+pub(crate) fn signature_html(name: &str) -> String {
+    format!("<p>— {}</p>", content::escape(name))
 }
 
 /// Renders `input` into a post body for `channel`, asking no other server: mentions of
@@ -273,10 +284,11 @@ pub(crate) async fn prepare_body(
     data: &HeraldState,
     channel: &Channel,
     input: &PostInput,
+    signature: Option<String>,
 ) -> PostBody {
     let (local, _) = mention_accts(data, &input.text);
     let mentioned = local_mentions(data, local).await;
-    let rendering = render_text(data, channel, &input.text, &mentioned);
+    let rendering = render_text(data, channel, &input.text, signature.as_deref(), &mentioned);
     PostBody {
         source: input.text.clone(),
         content_html: rendering.html,
@@ -291,6 +303,7 @@ pub(crate) async fn prepare_body(
         mentions: rendering.mentions,
         policy: input.policy,
         media: input.media.clone(),
+        signature,
     }
 }
 
@@ -306,7 +319,13 @@ pub(crate) async fn resolve_mentions(
     let (mut mentioned, remote) =
         tokio::join!(local_mentions(data, local), remote_mentions(data, remote));
     mentioned.extend(remote);
-    let rendering = render_text(data, channel, &post.source, &mentioned);
+    let rendering = render_text(
+        data,
+        channel,
+        &post.source,
+        post.signature.as_deref(),
+        &mentioned,
+    );
     let mut resolved = post.clone();
     resolved.content_html = rendering.html;
     resolved.tags = rendering.tags;

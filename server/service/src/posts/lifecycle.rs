@@ -6,7 +6,8 @@ use super::{
 };
 use crate::{
     db::{
-        self, ActivityKind, Broadcast, Channel, FanoutId, Media, NewActivity, NewPost, Post, PostId,
+        self, ActivityKind, Actor, AuditAction, Broadcast, Channel, FanoutId, Media, NewActivity,
+        NewPost, Post, PostId,
     },
     federation::{
         activities::{create::build_create, lifecycle},
@@ -91,11 +92,21 @@ async fn dispatch(data: &Data<HeraldState>, fanout: Option<FanoutId>, held: bool
     }
 }
 
-/// Creates a post: published now (its `Create` goes to followers and mentioned
-/// servers), or stored for later when `scheduled_at` is set.
+/// The signature a new post by `actor` carries: the person's name, when the channel signs
+/// its posts.
+fn signature_of(channel: &Channel, actor: &Actor) -> Option<String> {
+    match actor {
+        Actor::Person(user) if channel.sign_posts => Some(user.display_name.clone()),
+        _ => None,
+    }
+}
+
+/// Creates a post by `actor`: published now (its `Create` goes to followers and
+/// mentioned servers), or stored for later when `scheduled_at` is set.
 pub async fn create(
     data: &Data<HeraldState>,
     channel: &Channel,
+    actor: &Actor,
     input: PostInput,
 ) -> Result<Published, PostError> {
     let now = db::now();
@@ -107,7 +118,7 @@ pub async fn create(
             "an attachment already belongs to another post",
         ));
     }
-    let body = prepare_body(data, channel, &input).await;
+    let body = prepare_body(data, channel, &input, signature_of(channel, actor)).await;
     let new = NewPost {
         id: PostId::new(),
         channel_id: channel.id,
@@ -135,13 +146,32 @@ pub async fn create(
     };
     let (post, fanout) = db::create_post(&data.db, new, create).await?;
     dispatch(data, fanout, held).await;
+    let action = if post.published_at.is_some() {
+        AuditAction::Created
+    } else {
+        AuditAction::Scheduled
+    };
+    audit(data, channel, actor, action, &post).await;
     Ok(Published { post, media })
 }
 
-/// The Note and HTML that `input` would make, without storing or sending anything.
+/// Logs what `actor` did to `post` in the channel's audit log.
+async fn audit(
+    data: &HeraldState,
+    channel: &Channel,
+    actor: &Actor,
+    action: AuditAction,
+    post: &Post,
+) {
+    crate::people::audit(&data.db, channel, actor, action, &post.id.to_string()).await;
+}
+
+/// The Note and HTML that `input` by `actor` would make, without storing or sending
+/// anything.
 pub async fn preview(
     data: &Data<HeraldState>,
     channel: &Channel,
+    actor: &Actor,
     input: PostInput,
 ) -> Result<Preview, PostError> {
     let now = db::now();
@@ -150,7 +180,7 @@ pub async fn preview(
     let new = NewPost {
         id: PostId::new(),
         channel_id: channel.id,
-        body: prepare_body(data, channel, &input).await,
+        body: prepare_body(data, channel, &input, signature_of(channel, actor)).await,
         created_at: now,
         scheduled_at: None,
     };
@@ -182,6 +212,7 @@ pub(crate) async fn live_post(
 pub async fn edit(
     data: &Data<HeraldState>,
     channel: &Channel,
+    actor: &Actor,
     id: PostId,
     input: PostInput,
 ) -> Result<Published, PostError> {
@@ -208,7 +239,8 @@ pub async fn edit(
     if media_text_changed {
         media = load_media(data, channel, &input.media).await?;
     }
-    let mut body = prepare_body(data, channel, &input).await;
+    // A signed post keeps its author's signature, whoever edits it.
+    let mut body = prepare_body(data, channel, &input, post.signature.clone()).await;
     // The same Markdown keeps its rendering, whose mentions of other servers' accounts
     // were resolved; new Markdown is rendered now and its mentions resolved later.
     let rerendered = body.source != post.source;
@@ -272,6 +304,7 @@ pub async fn edit(
     let (post, fanout) =
         db::edit_post(&data.db, &post, body, stored_at, input.scheduled_at, update).await?;
     dispatch(data, fanout, held).await;
+    audit(data, channel, actor, AuditAction::Edited, &post).await;
     Ok(Published { post, media })
 }
 
@@ -308,6 +341,7 @@ async fn set_media_text(
 pub async fn delete(
     data: &Data<HeraldState>,
     channel: &Channel,
+    actor: &Actor,
     id: PostId,
 ) -> Result<(), PostError> {
     let post = live_post(data, channel, id).await?;
@@ -330,6 +364,7 @@ pub async fn delete(
     };
     let fanout = db::delete_post(&data.db, &post, delete).await?;
     dispatch(data, fanout, false).await;
+    audit(data, channel, actor, AuditAction::Deleted, &post).await;
     Ok(())
 }
 
@@ -338,6 +373,7 @@ pub async fn delete(
 pub async fn pin(
     data: &Data<HeraldState>,
     channel: &Channel,
+    actor: &Actor,
     id: PostId,
     pinned: bool,
 ) -> Result<Published, PostError> {
@@ -372,6 +408,12 @@ pub async fn pin(
     .await?;
     dispatch(data, fanout, false).await;
     let post = db::post_by_id(&data.db, channel.id, id).await?;
+    let action = if pinned {
+        AuditAction::Pinned
+    } else {
+        AuditAction::Unpinned
+    };
+    audit(data, channel, actor, action, &post).await;
     Ok(Published { post, media })
 }
 

@@ -31,6 +31,8 @@ pub struct ProfileInput {
     pub header: Option<Option<MediaId>>,
     /// Follow requests wait for the owner's approval.
     pub manually_approves: Option<bool>,
+    /// Posts carry their author's name as a signature line.
+    pub sign_posts: Option<bool>,
 }
 
 fn too_long(code: &'static str, what: &str, max: usize) -> PostError {
@@ -38,6 +40,32 @@ fn too_long(code: &'static str, what: &str, max: usize) -> PostError {
 }
 
 impl ProfileInput {
+    /// Whether the change shows in the actor document (signing posts does not: it shows
+    /// in the posts to come).
+    fn federates(&self) -> bool {
+        let ProfileInput {
+            display_name,
+            summary,
+            bot,
+            fields,
+            default_language,
+            policy,
+            avatar,
+            header,
+            manually_approves,
+            sign_posts: _,
+        } = self;
+        display_name.is_some()
+            || summary.is_some()
+            || bot.is_some()
+            || fields.is_some()
+            || default_language.is_some()
+            || policy.is_some()
+            || avatar.is_some()
+            || header.is_some()
+            || manually_approves.is_some()
+    }
+
     fn validate(&self) -> Result<(), PostError> {
         if self
             .display_name
@@ -96,9 +124,11 @@ impl ProfileInput {
 pub async fn update_profile(
     data: &Data<HeraldState>,
     channel: &Channel,
+    by: &db::Actor,
     input: ProfileInput,
 ) -> Result<Channel, PostError> {
     input.validate()?;
+    let federates = input.federates();
     for image in [input.avatar, input.header].into_iter().flatten().flatten() {
         match db::media_by_id(&data.db, channel.id, image).await {
             Ok(_) => {}
@@ -121,8 +151,20 @@ pub async fn update_profile(
         avatar: input.avatar,
         header: input.header,
         manually_approves: input.manually_approves,
+        sign_posts: input.sign_posts,
     };
     let channel = db::update_profile(&data.db, channel.id, changes).await?;
+    crate::people::audit(
+        &data.db,
+        &channel,
+        by,
+        db::AuditAction::ProfileChanged,
+        "profile",
+    )
+    .await;
+    if !federates {
+        return Ok(channel);
+    }
     let images = crate::db::ChannelImages::load(&data.db, &channel).await?;
     let actor = ApubChannel::new(channel.clone(), &data.urls).to_actor(&data.urls, &images);
     let (id, update) = build_update_actor(&data.urls, &channel, &actor);
