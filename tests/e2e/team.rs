@@ -885,3 +885,251 @@ async fn public_answers_set_no_cookie() {
         );
     }
 }
+
+/// Sign-in attempts beyond `limits.sign_in_per_minute` for one account wait (429), even
+/// with the right password; a wrong password is answered only after a delay.
+#[tokio::test]
+async fn sign_in_attempts_are_limited_and_slowed() {
+    let herald = TestInstance::with(Options {
+        sign_in_per_minute: 2,
+        ..Options::default()
+    })
+    .await;
+    let channel = herald.create_channel("news").await;
+    herald
+        .person("ed@example.com", "Ed", &channel, Role::Editor)
+        .await;
+    let mut console = herald.console();
+    let started = std::time::Instant::now();
+    let wrong = console
+        .post(
+            "/console/sign-in",
+            &[
+                ("email", "ed@example.com"),
+                ("password", "guess number one"),
+            ],
+        )
+        .await;
+    assert_eq!(wrong.status, 401);
+    assert!(
+        started.elapsed() >= Duration::from_millis(500),
+        "a failure is slowed down"
+    );
+    console
+        .post(
+            "/console/sign-in",
+            &[
+                ("email", "ED@example.com"),
+                ("password", "guess number two"),
+            ],
+        )
+        .await;
+    let limited = console
+        .post(
+            "/console/sign-in",
+            &[("email", "ed@example.com"), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(limited.status, 429, "{}", limited.body);
+    assert!(
+        limited.body.contains("too many sign-in attempts"),
+        "{}",
+        limited.body
+    );
+    assert!(console.cookie.is_none());
+    // Another account is not held up by it.
+    herald
+        .person("vera@example.com", "Vera", &channel, Role::Viewer)
+        .await;
+    herald.console().sign_in("vera@example.com").await;
+}
+
+/// What comes in, in the console: a viewer reads replies and reports; the owner answers a
+/// follow request and removes a follower (their servers get Accept and Reject), and changes
+/// the profile with an avatar and fields (followers get the actor's Update); the audit log
+/// has each.
+#[tokio::test]
+async fn the_console_answers_followers_and_changes_the_profile() {
+    let f = followed(Options::default(), true, "alice").await;
+    let herald = &f.herald;
+    let channel = db::channel_by_name(&herald.state().db, "ceo")
+        .await
+        .unwrap();
+    herald
+        .person("vera@example.com", "Vera", &channel, Role::Viewer)
+        .await;
+    herald
+        .person("olga@example.com", "Olga", &channel, Role::Owner)
+        .await;
+    herald.worker().drain().await.unwrap();
+    let carol = f.remote.add_user("carol");
+    let inbox: url::Url = herald.url("/channels/ceo/inbox").parse().unwrap();
+    let (_, post) = herald
+        .post("ceo", Some(&f.token), &json!({ "text": "News" }))
+        .await;
+    let note = format!("{}/statuses/1", carol.id);
+    let reply = json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": format!("{note}/activity"), "type": "Create", "actor": carol.id,
+        "object": { "id": note, "type": "Note", "attributedTo": carol.id, "inReplyTo": post["uri"],
+            "to": "https://www.w3.org/ns/activitystreams#Public", "content": "<p>Congratulations, team!</p>" },
+    });
+    let flag = json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": format!("{}/flags/1", carol.id), "type": "Flag", "actor": carol.id,
+        "object": [herald.url("/channels/ceo")], "content": "Looks like spam to me",
+    });
+    for activity in [reply, flag] {
+        let (status, body) = f
+            .remote
+            .post_signed(
+                &carol,
+                &inbox,
+                &activity.to_string(),
+                crate::harness::Tamper::Nothing,
+            )
+            .await;
+        assert_eq!(status, 202, "{body}");
+    }
+    let mut vera = herald.console();
+    vera.sign_in("vera@example.com").await;
+    let page = vera.get("/console/channels/ceo/inbox").await;
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body.contains("<p>Congratulations, team!</p>"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("Looks like spam to me"), "{}", page.body);
+    assert_eq!(
+        vera.get("/console/channels/ceo/followers").await.status,
+        403
+    );
+
+    // The owner asks for approval, bob asks to follow, the owner approves, removes alice.
+    let mut olga = herald.console();
+    olga.sign_in("olga@example.com").await;
+    let csrf = olga.csrf().await;
+    let avatar = include_bytes!("../media/gps.jpg").to_vec();
+    let form = reqwest::multipart::Form::new()
+        .text("csrf", csrf.clone())
+        .text("display_name", "The CEO")
+        .text("summary", "Straight from the top.")
+        .text("field_name0", "Website")
+        .text("field_value0", "https://example.com")
+        .text("manually_approves", "on")
+        .text("sign_posts", "on")
+        .part(
+            "avatar",
+            reqwest::multipart::Part::bytes(avatar)
+                .file_name("me.jpg")
+                .mime_str("image/jpeg")
+                .unwrap(),
+        );
+    let page = olga
+        .post_multipart("/console/channels/ceo/profile", form)
+        .await;
+    assert_eq!(page.status, 303, "{}", page.body);
+    let changed = db::channel_by_name(&herald.state().db, "ceo")
+        .await
+        .unwrap();
+    assert_eq!(changed.display_name, "The CEO");
+    assert_eq!(changed.fields.len(), 1);
+    assert!(changed.avatar.is_some() && changed.manually_approves && changed.sign_posts);
+    herald.worker().drain().await.unwrap();
+    let update = eventually(
+        "the actor's Update arrives",
+        Duration::from_secs(10),
+        || async {
+            f.remote
+                .received_of("Update")
+                .into_iter()
+                .find(|r| r.activity["object"]["name"] == "The CEO")
+        },
+    )
+    .await;
+    assert!(
+        update.activity["object"]["icon"]["url"].is_string(),
+        "{}",
+        update.activity
+    );
+
+    let bob = f.remote.add_user("bob");
+    let actor: url::Url = herald.url("/channels/ceo").parse().unwrap();
+    f.remote
+        .send(&bob, f.remote.follow(&bob, &actor), &inbox)
+        .await;
+    let pending = eventually(
+        "bob's request is listed",
+        Duration::from_secs(10),
+        || async {
+            db::list_followers(&herald.state().db, channel.id, true, None, 10)
+                .await
+                .unwrap()
+                .into_iter()
+                .next()
+        },
+    )
+    .await;
+    let page = olga.get("/console/channels/ceo/followers").await;
+    assert!(
+        page.body.contains("Follow requests") && page.body.contains(&bob.id.to_string()),
+        "{}",
+        page.body
+    );
+    let page = olga
+        .post(
+            &format!("/console/channels/ceo/followers/{}", pending.id),
+            &[("csrf", &csrf), ("answer", "approve")],
+        )
+        .await;
+    assert_eq!(page.status, 303);
+    let alice_entry = db::list_followers(&herald.state().db, channel.id, false, None, 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|e| e.actor_uri.ends_with("/users/alice"))
+        .unwrap();
+    // Without the token, nothing happens.
+    let forged = olga
+        .post(
+            &format!("/console/channels/ceo/followers/{}", alice_entry.id),
+            &[("answer", "remove")],
+        )
+        .await;
+    assert_eq!(forged.status, 403);
+    assert_eq!(herald.follower_count(&channel).await, 2);
+    let page = olga
+        .post(
+            &format!("/console/channels/ceo/followers/{}", alice_entry.id),
+            &[("csrf", &csrf), ("answer", "remove")],
+        )
+        .await;
+    assert_eq!(page.status, 303);
+    assert_eq!(herald.follower_count(&channel).await, 1);
+    herald.worker().drain().await.unwrap();
+    eventually(
+        "Accept and Reject arrive",
+        Duration::from_secs(10),
+        || async {
+            (!f.remote.received_of("Reject").is_empty()
+                && f.remote
+                    .received_of("Accept")
+                    .iter()
+                    .any(|r| r.activity["object"]["actor"] == bob.id.to_string()))
+            .then_some(())
+        },
+    )
+    .await;
+    let actions: Vec<String> = db::audit_log(&herald.state().db, channel.id, 20)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.actor.starts_with("Olga"))
+        .map(|e| e.action)
+        .collect();
+    assert_eq!(
+        actions,
+        ["follower.removed", "follower.approved", "profile.changed"]
+    );
+}

@@ -127,6 +127,8 @@ pub struct Options {
     pub inbox_per_minute: u32,
     /// `limits.api_per_minute` (0: none).
     pub api_per_minute: u32,
+    /// `limits.sign_in_per_minute` (0: none).
+    pub sign_in_per_minute: u32,
     /// `metrics.listen`'s port on 127.0.0.1 (none: metrics on the main address).
     pub metrics_port: Option<u16>,
     /// `metrics.token`.
@@ -147,6 +149,7 @@ impl Default for Options {
             max_upload_bytes: 10 * 1024 * 1024,
             inbox_per_minute: 0,
             api_per_minute: 0,
+            sign_in_per_minute: 0,
             metrics_port: None,
             metrics_token: None,
             shutdown_timeout_secs: 30,
@@ -218,6 +221,10 @@ impl TestInstance {
             (
                 "HERALD_LIMITS__API_PER_MINUTE",
                 options.api_per_minute.to_string(),
+            ),
+            (
+                "HERALD_LIMITS__SIGN_IN_PER_MINUTE",
+                options.sign_in_per_minute.to_string(),
             ),
             (
                 "HERALD_METRICS__LISTEN",

@@ -290,7 +290,7 @@ pub struct ReportResponse {
     responses((status = 200, body = Vec<ReportResponse>)),
     security(("bearer" = [])))]
 pub async fn list_reports(
-    auth: Authorized<scope::ProfileWrite>,
+    auth: Authorized<scope::PostsRead>,
     data: Data<HeraldState>,
 ) -> Result<HttpResponse, ApiError> {
     let channel = auth.channel;
