@@ -11,6 +11,8 @@ mod harness;
 mod api_errors;
 mod browser;
 mod client_api;
+mod console;
+mod console_sessions;
 mod crash;
 mod delivery_outcomes;
 mod deploy_files;

@@ -45,6 +45,11 @@ pub struct Place<'a> {
     pub tab: Tab,
 }
 
+/// Where a channel page sits, for [`page`].
+pub fn place(channel: &Channel, role: Role, tab: Tab) -> Option<Place<'_>> {
+    Some(Place { channel, role, tab })
+}
+
 /// A hidden field with the session's CSRF token, for every form.
 pub fn csrf_field(token: &str) -> Markup {
     html! { input type="hidden" name="csrf" value=(token); }

@@ -13,8 +13,12 @@
 //! An entry point: calls the services (`people`, `posts`, `moderation`), `db` and the
 //! API's media and token helpers; it shares the post lifecycle with every other way in.
 
+mod compose;
+mod followers;
+mod home;
 mod layout;
 mod posts;
+mod profile;
 mod sign_in;
 mod team;
 
@@ -54,8 +58,8 @@ async fn get_script() -> HttpResponse {
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/console")
-            .route("", web::get().to(team::home))
-            .route("/", web::get().to(team::home))
+            .route("", web::get().to(home::home))
+            .route("/", web::get().to(home::home))
             .route("/sign-in", web::get().to(sign_in::page))
             .route("/sign-in", web::post().to(sign_in::submit))
             .route("/sign-out", web::post().to(sign_in::sign_out))
@@ -66,10 +70,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 SCRIPT_PATH.trim_start_matches("/console"),
                 web::get().to(get_script),
             )
-            .route("/channels/{name}/compose", web::post().to(posts::compose))
+            .route("/channels/{name}/compose", web::post().to(compose::compose))
             .route(
                 "/channels/{name}/preview",
-                web::post().to(posts::live_preview),
+                web::post().to(compose::live_preview),
             )
             .route(
                 "/channels/{name}/posts/{id}",
@@ -87,19 +91,22 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 "/channels/{name}/posts/{id}/pin",
                 web::post().to(posts::pin),
             )
-            .route("/channels/{name}/inbox", web::get().to(team::inbox))
-            .route("/channels/{name}/followers", web::get().to(team::followers))
+            .route("/channels/{name}/inbox", web::get().to(home::inbox))
+            .route(
+                "/channels/{name}/followers",
+                web::get().to(followers::followers),
+            )
             .route(
                 "/channels/{name}/followers/{id}",
-                web::post().to(team::answer_follower),
+                web::post().to(followers::answer_follower),
             )
             .route(
                 "/channels/{name}/profile",
-                web::get().to(team::profile_page),
+                web::get().to(profile::profile_page),
             )
             .route(
                 "/channels/{name}/profile",
-                web::post().to(team::profile_submit),
+                web::post().to(profile::profile_submit),
             )
             .route("/channels/{name}/people", web::get().to(team::people))
             .route(
@@ -111,7 +118,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 "/channels/{name}/tokens",
                 web::post().to(team::tokens_submit),
             )
-            .route("/channels/{name}/audit", web::get().to(team::audit))
+            .route("/channels/{name}/audit", web::get().to(home::audit))
             .default_service(web::to(|| async {
                 ConsoleError::NotFound.error_response()
             })),
@@ -134,6 +141,12 @@ pub enum ConsoleError {
     NotFound,
     #[error("an internal error occurred")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl ConsoleError {
+    pub(crate) fn internal(e: impl std::error::Error + Send + Sync + 'static) -> ConsoleError {
+        ConsoleError::Internal(Box::new(e))
+    }
 }
 
 impl From<DbError> for ConsoleError {
