@@ -10,24 +10,6 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use std::process::Command;
 
-/// The Python that has Mastodon.py: `HERALD_TEST_PYTHON`, else `python3`. `None` (the
-/// test is skipped) where it lacks Mastodon.py, except in CI, where that fails.
-fn python_with_mastodon_py() -> Option<String> {
-    let python = std::env::var("HERALD_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
-    let found = Command::new(&python)
-        .args(["-c", "import mastodon"])
-        .status()
-        .is_ok_and(|s| s.success());
-    if found {
-        return Some(python);
-    }
-    if std::env::var("CI").is_ok_and(|v| !matches!(v.as_str(), "" | "0" | "false")) {
-        panic!("{python} has no Mastodon.py: .ci/run installs it (HERALD_TEST_PYTHON)");
-    }
-    eprintln!("{python} has no Mastodon.py: the client-library test is skipped");
-    None
-}
-
 /// Runs the Mastodon.py script with `args` and returns what it printed.
 async fn mastodon_py(python: &str, args: Vec<String>) -> Value {
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/clients/mastodon_py_flow.py");
@@ -51,7 +33,7 @@ async fn mastodon_py(python: &str, args: Vec<String>) -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mastodon_py_signs_in_posts_reads_notifications_and_revokes() {
-    let Some(python) = python_with_mastodon_py() else {
+    let Some(python) = crate::harness::python_with("mastodon") else {
         return;
     };
     let f = followed(Options::default(), true, "alice").await;

@@ -99,6 +99,35 @@ async fn console_sessions_end_when_they_should() {
     assert_eq!(laptop.get("/console").await.status, 303);
     assert_eq!(phone.get("/console").await.status, 303);
 
+    // A new password from a sign-in link ends the sessions the old one began.
+    let mut old_session = herald.console();
+    old_session.sign_in("ed@example.com").await;
+    let (code, link, err) = herald.run_herald(&["user", "link", "ed@example.com"]);
+    assert_eq!(code, 0, "{err}");
+    let path = link.trim().strip_prefix(&herald.base).unwrap().to_string();
+    let fresh = "a brand new password";
+    let page = herald
+        .console()
+        .post(&path, &[("password", fresh), ("again", fresh)])
+        .await;
+    assert_eq!(page.status, 303, "{}", page.body);
+    assert_eq!(old_session.get("/console").await.status, 303);
+    let page = herald
+        .console()
+        .post(
+            "/console/sign-in",
+            &[("email", "ed@example.com"), ("password", fresh)],
+        )
+        .await;
+    assert_eq!(page.status, 303);
+    herald::people::set_password(
+        &herald.state().db,
+        page_user(&herald, "ed@example.com").await,
+        PASSWORD,
+    )
+    .await
+    .unwrap();
+
     // Disabling: the session ends, the token stops, signing in says so.
     let mut console = herald.console();
     console.sign_in("ed@example.com").await;
@@ -180,4 +209,11 @@ async fn sign_in_attempts_are_limited_and_slowed() {
         .person("vera@example.com", "Vera", &channel, Role::Viewer)
         .await;
     herald.console().sign_in("vera@example.com").await;
+}
+
+async fn page_user(herald: &TestInstance, email: &str) -> db::UserId {
+    db::user_by_email(&herald.state().db, email)
+        .await
+        .unwrap()
+        .id
 }

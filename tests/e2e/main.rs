@@ -39,3 +39,4 @@ mod production_mode;
 mod query_plans;
 mod startup;
 mod team;
+mod webhooks;

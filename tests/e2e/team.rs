@@ -71,6 +71,15 @@ async fn each_role_is_allowed_and_refused_its_actions_in_the_api() {
         .await
         .unwrap();
     assert_eq!(app.status(), 200);
+    // Who follows is the owners' to see.
+    let app = herald
+        .client
+        .get(herald.url("/api/v1/follow_requests"))
+        .bearer_auth(&viewer_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(app.status(), 403);
 
     // Editor: posts, but changes no profile.
     let (status, created) = herald.post("news", Some(&editor_token), &post).await;

@@ -22,6 +22,8 @@ pub enum ActivityKind {
     Add,
     Remove,
     Reject,
+    /// A message to a webhook (not ActivityPub).
+    Event,
 }
 
 impl ActivityKind {
@@ -34,6 +36,7 @@ impl ActivityKind {
             ActivityKind::Add => "Add",
             ActivityKind::Remove => "Remove",
             ActivityKind::Reject => "Reject",
+            ActivityKind::Event => "Event",
         }
     }
 }

@@ -7,7 +7,7 @@
 use super::{
     authority_of,
     entities::{activity, channel, delivery},
-    Activity, Channel, DbError, DbResult, DeliveryState,
+    Activity, Channel, DbError, DbResult, DeliveryState, WebhookId,
 };
 use chrono::{DateTime, Utc};
 use sea_orm::{
@@ -43,6 +43,8 @@ pub struct Delivery {
     pub last_error: Option<String>,
     /// When a retrying delivery is due again.
     pub next_attempt_at: Option<DateTime<Utc>>,
+    /// The webhook it goes to (signed the Standard Webhooks way); `None`: an inbox.
+    pub webhook_id: Option<WebhookId>,
 }
 
 impl TryFrom<delivery::Model> for Delivery {
@@ -59,6 +61,7 @@ impl TryFrom<delivery::Model> for Delivery {
             last_status: m.last_status.and_then(|s| u16::try_from(s).ok()),
             last_error: m.last_error,
             next_attempt_at: m.next_attempt_at,
+            webhook_id: m.webhook_id.map(WebhookId),
         })
     }
 }

@@ -106,18 +106,22 @@ pub(super) fn follower_inbox_page_query(
 }
 
 /// Removes the follow that `actor` made with the Follow activity `follow_uri` (an `Undo`
-/// that names the Follow by IRI only). Returns true when there was one.
+/// that names the Follow by IRI only). Returns the channel it followed, when there was one.
 pub async fn remove_follow_by_uri(
     db: &impl ConnectionTrait,
     actor: RemoteActorId,
     follow_uri: &str,
-) -> DbResult<bool> {
-    let result = follower::Entity::delete_many()
+) -> DbResult<Option<ChannelId>> {
+    let Some(found) = follower::Entity::find()
         .filter(follower::Column::RemoteActorId.eq(actor.0))
         .filter(follower::Column::FollowUri.eq(follow_uri))
-        .exec(db)
-        .await?;
-    Ok(result.rows_affected > 0)
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let result = follower::Entity::delete_by_id(found.id).exec(db).await?;
+    Ok((result.rows_affected > 0).then_some(ChannelId(found.channel_id)))
 }
 
 /// Removes the followers of `channel` whose personal inbox is `inbox`: the answer to a

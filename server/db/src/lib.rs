@@ -36,6 +36,7 @@ mod recovery;
 mod sessions;
 mod settings;
 mod tokens;
+mod webhooks;
 
 pub use activities::*;
 pub use actors::*;
@@ -65,6 +66,7 @@ pub use recovery::*;
 pub use sessions::*;
 pub use settings::*;
 pub use tokens::*;
+pub use webhooks::*;
 
 pub use herald_base::{config::PoolOptions, ids::*, now};
 pub use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};

@@ -95,12 +95,18 @@ impl Worker {
 
     /// One claimed attempt: prepare, send, note the server's health, record the outcome.
     async fn attempt(&self, delivery: &db::Delivery, slot: &mut Slot) -> Result<(), DeliveryError> {
+        if let Some(webhook) = delivery.webhook_id {
+            return self.attempt_webhook(delivery, webhook, slot).await;
+        }
         let Some(prepared) = self.prepare(delivery).await? else {
             return Ok(());
         };
         let attempt = delivery.attempts + 1;
         let span = tracing::info_span!("deliver", server = %delivery.authority, attempt);
-        let outcome = self.send_request(delivery, &prepared, slot, &span).await;
+        let client = self.client_for(&delivery.authority);
+        let send = send::send(client, self.0.settings.debug, &prepared, &delivery.inbox)
+            .instrument(span.clone());
+        let outcome = self.timed(send, slot).await;
         // Everything logged from here on is about this delivery (a span entered and held
         // across awaits would lend its fields to other tasks' lines).
         async {
@@ -157,19 +163,63 @@ impl Worker {
         Ok(true)
     }
 
-    /// Signs and POSTs the activity to the inbox, and times the answer. A request still
-    /// unanswered after `SLOW_AFTER` trades its slot for a slow-lane one, so servers that
-    /// hang do not hold the slots of those that answer.
-    async fn send_request(
+    /// A message to a webhook: signed with its secret, the same queue, limits, retries
+    /// and dead letters as an activity; a 410 disables the webhook.
+    async fn attempt_webhook(
         &self,
         delivery: &db::Delivery,
-        prepared: &Prepared,
+        webhook: db::WebhookId,
         slot: &mut Slot,
-        span: &tracing::Span,
-    ) -> Outcome {
+    ) -> Result<(), DeliveryError> {
+        let hook = match db::webhook_by_id(&self.0.db, webhook).await {
+            Ok(hook) if hook.disabled_at.is_none() => hook,
+            Ok(_) => return self.give_up(delivery, "the webhook is disabled").await,
+            Err(db::DbError::NotFound) => {
+                return self.give_up(delivery, "the webhook was deleted").await
+            }
+            Err(e) => return Err(e.into()),
+        };
+        if self.refuse_if_blocked(delivery, hook.channel_id).await? {
+            return Ok(());
+        }
+        let message = db::activity_by_id(&self.0.db, delivery.activity_id).await?;
+        let attempt = delivery.attempts + 1;
+        let span = tracing::info_span!("webhook", server = %delivery.authority, attempt);
         let client = self.client_for(&delivery.authority);
-        let send = send::send(client, self.0.settings.debug, prepared, &delivery.inbox)
-            .instrument(span.clone());
+        let body = bytes::Bytes::from(message.payload.into_bytes());
+        let send = crate::webhooks::send(
+            client,
+            self.0.settings.debug,
+            &hook.url,
+            message.id,
+            &hook.secret,
+            body,
+        )
+        .instrument(span.clone());
+        let outcome = self.timed(send, slot).await;
+        async {
+            self.note_answer(delivery, &outcome).await?;
+            self.record_outcome(delivery, hook.channel_id, attempt, outcome)
+                .await
+        }
+        .instrument(span)
+        .await
+    }
+
+    /// Records a delivery failed without an attempt.
+    async fn give_up(&self, delivery: &db::Delivery, reason: &str) -> Result<(), DeliveryError> {
+        let failed = settled(DeliveryState::Failed, delivery.attempts, None, reason);
+        self.record(delivery.id, failed).await
+    }
+
+    /// Awaits a request and times its answer. A request still unanswered after
+    /// `SLOW_AFTER` trades its slot for a slow-lane one, so servers that hang do not hold
+    /// the slots of those that answer.
+    async fn timed(
+        &self,
+        send: impl std::future::Future<Output = Outcome>,
+        slot: &mut Slot,
+    ) -> Outcome {
         tokio::pin!(send);
         let started = Instant::now();
         let outcome = tokio::select! {
@@ -230,6 +280,20 @@ impl Worker {
                 metrics.delivery(DeliveryOutcome::Delivered);
                 self.0.delivered.record(id, status).await
             }
+            Outcome::Gone if delivery.webhook_id.is_some() => {
+                if let Some(webhook) = delivery.webhook_id {
+                    db::disable_webhook(&self.0.db, webhook).await?;
+                }
+                tracing::info!("webhook is gone (410): disabled");
+                metrics.delivery(DeliveryOutcome::Gone);
+                let failed = settled(
+                    DeliveryState::Failed,
+                    attempt,
+                    Some(410),
+                    "410 Gone: webhook disabled",
+                );
+                self.record(id, failed).await
+            }
             Outcome::Gone => {
                 let removed =
                     db::remove_followers_with_inbox(&self.0.db, channel, &delivery.inbox).await?;
@@ -241,6 +305,7 @@ impl Worker {
             Outcome::Rejected { status, reason } => {
                 tracing::info!(%reason, "delivery rejected");
                 metrics.delivery(DeliveryOutcome::Rejected);
+                self.tell_failed(delivery, channel, &reason).await;
                 let failed = settled(DeliveryState::Failed, attempt, status, reason);
                 self.record(id, failed).await
             }
@@ -249,7 +314,7 @@ impl Worker {
                 reason,
                 after,
             } => {
-                self.retry_later(delivery, attempt, status, reason, after)
+                self.retry_later(delivery, channel, attempt, status, reason, after)
                     .await
             }
         }
@@ -261,6 +326,7 @@ impl Worker {
     async fn retry_later(
         &self,
         delivery: &db::Delivery,
+        channel: ChannelId,
         attempt: u32,
         status: Option<u16>,
         reason: String,
@@ -283,6 +349,7 @@ impl Worker {
             tracing::info!(%reason, "giving up after the last attempt");
             metrics.delivery(DeliveryOutcome::Dead);
             let reason = format!("gave up after {attempt} attempts; last: {reason}");
+            self.tell_failed(delivery, channel, &reason).await;
             let failed = settled(DeliveryState::Failed, attempt, status, reason);
             return self.record(id, failed).await;
         }
@@ -303,6 +370,33 @@ impl Worker {
             .schedule_retry(id, attempt, due.timestamp_millis())
             .await?;
         Ok(())
+    }
+
+    /// Tells the channel's webhooks (`delivery.failed`) that an activity will not reach a
+    /// server: the server and why, and the post it was about; nothing of the inbox, which
+    /// may be a reader's. Not for webhook messages themselves.
+    async fn tell_failed(&self, delivery: &db::Delivery, channel: ChannelId, reason: &str) {
+        if delivery.webhook_id.is_some() {
+            return;
+        }
+        let activity = db::activity_by_id(&self.0.db, delivery.activity_id)
+            .await
+            .ok();
+        let data = serde_json::json!({
+            "activity_id": delivery.activity_id,
+            "activity_type": activity.as_ref().map(|a| a.kind.clone()),
+            "post_id": activity.and_then(|a| a.post_id).map(|p| p.to_string()),
+            "server": delivery.authority,
+            "reason": reason,
+        });
+        crate::webhooks::emit(
+            &self.0.db,
+            &self.0.queue,
+            channel,
+            db::EventKind::DeliveryFailed,
+            data,
+        )
+        .await;
     }
 
     /// Writes an attempt's outcome (or a decision not to attempt) to the delivery's row.

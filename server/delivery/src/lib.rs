@@ -19,6 +19,7 @@ mod queue;
 mod redis_server;
 mod send;
 pub mod signing;
+pub mod webhooks;
 mod worker;
 
 pub use error::DeliveryError;

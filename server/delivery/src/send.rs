@@ -153,20 +153,28 @@ pub async fn send(
             }
             outcome::classify(status, retry_after)
         }
-        Err(e) if guard::is_refusal(&e) => Outcome::Rejected {
+        Err(e) => network_failure(&e),
+    }
+}
+
+/// What a request that got no answer comes to: refused by the SSRF guard for good, or a
+/// network failure worth retrying.
+pub(crate) fn network_failure(e: &reqwest::Error) -> Outcome {
+    if guard::is_refusal(e) {
+        return Outcome::Rejected {
             status: None,
             reason: "refused: the host has no public address".into(),
+        };
+    }
+    Outcome::Retry {
+        status: None,
+        reason: if e.is_timeout() {
+            "timed out".into()
+        } else if e.is_connect() {
+            "could not connect".into()
+        } else {
+            format!("network error: {e}")
         },
-        Err(e) => Outcome::Retry {
-            status: None,
-            reason: if e.is_timeout() {
-                "timed out".into()
-            } else if e.is_connect() {
-                "could not connect".into()
-            } else {
-                format!("network error: {e}")
-            },
-            after: None,
-        },
+        after: None,
     }
 }

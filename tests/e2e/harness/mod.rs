@@ -3,6 +3,7 @@
 
 pub mod console;
 pub mod instance;
+pub mod receiver;
 pub mod remote;
 
 pub use instance::{Backend, TestInstance};
@@ -84,4 +85,23 @@ pub async fn followed(options: instance::Options, shared_inbox: bool, user: &str
         token,
         remote,
     }
+}
+
+/// A Python that can import `module`: `HERALD_TEST_PYTHON`, else `python3`. `None` (the
+/// test is skipped) where it cannot, except in CI, where that fails: `.ci/run` installs
+/// the packages the tests use.
+pub fn python_with(module: &str) -> Option<String> {
+    let python = std::env::var("HERALD_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
+    let found = std::process::Command::new(&python)
+        .args(["-c", &format!("import {module}")])
+        .status()
+        .is_ok_and(|s| s.success());
+    if found {
+        return Some(python);
+    }
+    if std::env::var("CI").is_ok_and(|v| !matches!(v.as_str(), "" | "0" | "false")) {
+        panic!("{python} cannot import {module}: .ci/run installs it (HERALD_TEST_PYTHON)");
+    }
+    eprintln!("{python} cannot import {module}: the test that needs it is skipped");
+    None
 }

@@ -25,3 +25,4 @@ pub mod setting;
 pub mod sign_in_link;
 pub mod token;
 pub mod user;
+pub mod webhook;

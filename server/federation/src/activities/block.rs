@@ -19,6 +19,7 @@ pub async fn receive(
     if let Some(channel) = local_channel(data, &object).await? {
         if db::remove_follower(&data.db, channel.id, sender.id).await? {
             tracing::info!(channel = %channel.name, server = %sender.authority, "a follower blocked the channel");
+            super::undo::left(data, channel.id, sender).await;
         }
     }
     Ok(())

@@ -34,12 +34,17 @@ pub async fn receive(
         channel.manually_approves,
     )
     .await?;
+    let event = serde_json::json!({ "channel": channel.name.as_str(), "actor": sender.uri });
     if pending {
         tracing::info!(channel = %channel.name, server = %sender.authority, "follow request awaits approval");
+        if new {
+            super::tell(data, channel.id, db::EventKind::FollowRequest, event).await;
+        }
         return Ok(());
     }
     if new {
         tracing::info!(channel = %channel.name, server = %sender.authority, "new follower");
+        super::tell(data, channel.id, db::EventKind::FollowerAdded, event).await;
     }
     // Accept goes to the follower's personal inbox, even when a repeated Follow finds the
     // follow already stored: the follower's server is waiting for it.

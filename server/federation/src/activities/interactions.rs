@@ -31,18 +31,32 @@ async fn count(
         // Not about one of our posts: nothing to count.
         return Ok(());
     };
-    db::add_interaction(
+    let new = db::add_interaction(
         &data.db,
         NewInteraction {
             id: activity.id.to_string(),
             post_id: post.id,
             kind,
             authority: sender.authority.clone(),
-            content,
+            content: content.clone(),
         },
     )
     .await?;
     db::add_reach(&data.db, post.id, sender.delivery_inbox().as_str()).await?;
+    if new {
+        // Counted per server, naming no one, as the counts are.
+        let event_kind = if kind == INTERACTION_BOOST {
+            db::EventKind::Boost
+        } else {
+            db::EventKind::Like
+        };
+        let event = serde_json::json!({
+            "post_id": post.id.to_string(),
+            "server": sender.authority,
+            "reaction": content,
+        });
+        super::tell(data, post.channel_id, event_kind, event).await;
+    }
     Ok(())
 }
 

@@ -85,3 +85,14 @@ pub(crate) async fn local_post(
         Err(e) => Err(e.into()),
     }
 }
+
+/// Tells `channel`'s webhooks about `kind` (see `delivery::webhooks`); never fails the
+/// handler.
+pub(crate) async fn tell(
+    data: &HeraldState,
+    channel: crate::db::ChannelId,
+    kind: crate::db::EventKind,
+    event: serde_json::Value,
+) {
+    crate::delivery::webhooks::emit(&data.db, &data.queue, channel, kind, event).await;
+}

@@ -28,7 +28,39 @@ pub async fn create(
         return Ok(());
     }
     remember_quote(data, note, sender).await?;
-    store_reply(data, note, sender, true).await
+    if !store_reply(data, note, sender, true).await? {
+        tell_mentions(data, note, sender).await?;
+    }
+    Ok(())
+}
+
+/// A post (not a reply to ours) that mentions channels here: their webhooks hear of it
+/// (`mention`), with its id, author and sanitized content. Nothing is stored.
+async fn tell_mentions(
+    data: &HeraldState,
+    note: &Value,
+    sender: &RemoteActor,
+) -> Result<(), FederationError> {
+    let Some(tags) = note.get("tag").and_then(Value::as_array) else {
+        return Ok(());
+    };
+    for tag in tags {
+        if type_of(tag) != Some("Mention") {
+            continue;
+        }
+        let Some(href) = tag.get("href").and_then(id_of) else {
+            continue;
+        };
+        if let Some(channel) = super::local_channel(data, &href).await? {
+            let event = serde_json::json!({
+                "id": note.get("id"),
+                "actor": sender.uri,
+                "content": note.get("content").and_then(Value::as_str).map(content::sanitize_remote),
+            });
+            super::tell(data, channel.id, db::EventKind::Mention, event).await;
+        }
+    }
+    Ok(())
 }
 
 /// The properties servers name a quoted post in: FEP-044f and Mastodon 4.5 (`quote`),
@@ -54,18 +86,19 @@ async fn remember_quote(
     Ok(())
 }
 
-/// Stores (or, on an edit, refreshes) a reply to one of our posts.
+/// Stores (or, on an edit, refreshes) a reply to one of our posts; false when `note` is
+/// no reply to one.
 pub(super) async fn store_reply(
     data: &HeraldState,
     note: &Value,
     sender: &RemoteActor,
     count_it: bool,
-) -> Result<(), FederationError> {
+) -> Result<bool, FederationError> {
     let Some(in_reply_to) = note.get("inReplyTo").and_then(id_of) else {
-        return Ok(());
+        return Ok(false);
     };
     let Some(post) = local_post(data, &in_reply_to).await? else {
-        return Ok(());
+        return Ok(false);
     };
     let id = id_of(note)
         .ok_or_else(|| FederationError::ActivityInvalid("the reply has no id".into()))?;
@@ -96,12 +129,19 @@ pub(super) async fn store_reply(
             channel_id: post.channel_id,
             actor_uri: sender.uri.to_string(),
             authority: sender.authority.clone(),
-            content_html: html,
+            content_html: html.clone(),
             published,
         },
     )
     .await?;
     if new && count_it {
+        let event = serde_json::json!({
+            "post_id": post.id.to_string(),
+            "id": id,
+            "actor": sender.uri,
+            "content": html,
+        });
+        super::tell(data, post.channel_id, db::EventKind::Reply, event).await;
         db::add_interaction(
             &data.db,
             NewInteraction {
@@ -115,5 +155,5 @@ pub(super) async fn store_reply(
         .await?;
     }
     db::add_reach(&data.db, post.id, sender.delivery_inbox().as_str()).await?;
-    Ok(())
+    Ok(true)
 }

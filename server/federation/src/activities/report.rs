@@ -30,23 +30,29 @@ pub async fn receive(
             break;
         }
     }
-    let content = activity
+    let content: String = activity
         .json
         .get("content")
         .and_then(Value::as_str)
         .map(|c| c.chars().take(5000).collect())
         .unwrap_or_default();
+    let objects: Vec<String> = objects.iter().map(|o| o.to_string()).collect();
     db::add_report(
         &data.db,
         NewReport {
             activity_uri: activity.id.to_string(),
             channel_id,
             authority: sender.authority.clone(),
-            content,
-            objects: objects.iter().map(|o| o.to_string()).collect(),
+            content: content.clone(),
+            objects: objects.clone(),
         },
     )
     .await?;
+    if let Some(channel) = channel_id {
+        // A report names its server, not the reporter (servers send it as themselves).
+        let event = serde_json::json!({ "server": sender.authority, "comment": content, "objects": objects });
+        super::tell(data, channel, db::EventKind::Report, event).await;
+    }
     tracing::info!(server = %sender.authority, "a report was received");
     Ok(())
 }

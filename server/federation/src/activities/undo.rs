@@ -37,16 +37,24 @@ pub async fn receive(
             if let Some(channel) = channel {
                 if db::remove_follower(&data.db, channel.id, sender.id).await? {
                     tracing::info!(server = %sender.authority, "follower left");
+                    left(data, channel.id, sender).await;
                 }
             }
             return Ok(());
         }
     }
     // By id: a Follow named by its IRI, or an interaction.
-    if db::remove_follow_by_uri(&data.db, sender.id, undone.as_str()).await? {
+    if let Some(channel) = db::remove_follow_by_uri(&data.db, sender.id, undone.as_str()).await? {
         tracing::info!(server = %sender.authority, "follower left");
+        left(data, channel, sender).await;
     } else {
         db::remove_interaction(&data.db, undone.as_str(), &sender.authority).await?;
     }
     Ok(())
+}
+
+/// Tells the channel's webhooks that `follower` is gone (`follower.removed`).
+pub(super) async fn left(data: &HeraldState, channel: db::ChannelId, follower: &RemoteActor) {
+    let event = serde_json::json!({ "actor": follower.uri });
+    super::tell(data, channel, db::EventKind::FollowerRemoved, event).await;
 }

@@ -41,7 +41,7 @@ pub async fn receive(
         return Ok(());
     }
     if type_of(object).is_some_and(|t| POST_TYPES.contains(&t)) {
-        return store_reply(data, object, sender, false).await;
+        return store_reply(data, object, sender, false).await.map(|_| ());
     }
     Ok(())
 }

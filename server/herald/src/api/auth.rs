@@ -62,6 +62,17 @@ pub struct TokenGrant {
 }
 
 impl TokenGrant {
+    /// Refuses (403) a person's token whose role does not include `needed` (a channel
+    /// token has no role to check): for what no scope says, such as the follower list.
+    pub fn has_role(&self, needed: Role) -> Result<(), ApiError> {
+        match self.role {
+            Some(role) if !role.includes(needed) => Err(ApiError::RoleForbids(format!(
+                "this needs the {needed} role in this channel; this token's person is {role}"
+            ))),
+            _ => Ok(()),
+        }
+    }
+
     /// Refuses (403) a token without `scope`, or whose person's role does not include it.
     pub fn allows(&self, scope: Scope) -> Result<(), ApiError> {
         if !self.record.scopes.iter().any(|s| s == scope.as_str()) {

@@ -16,6 +16,7 @@ mod moderation;
 mod openapi;
 mod posts;
 mod profile;
+mod webhooks;
 
 pub use auth::{Scope, TokenGrant, TokenKeys};
 pub(crate) use authorized::keys_and_state;
@@ -70,6 +71,22 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route(
                 "/channels/{name}/posts/{id}/delivery",
                 web::get().to(delivery::get_delivery),
+            )
+            .route(
+                "/channels/{name}/webhooks",
+                web::post().to(webhooks::create_webhook),
+            )
+            .route(
+                "/channels/{name}/webhooks",
+                web::get().to(webhooks::list_webhooks),
+            )
+            .route(
+                "/channels/{name}/webhooks/{id}",
+                web::delete().to(webhooks::delete_webhook),
+            )
+            .route(
+                "/channels/{name}/webhooks/{id}/deliveries",
+                web::get().to(webhooks::list_webhook_deliveries),
             )
             .route(
                 "/channels/{name}/followers",

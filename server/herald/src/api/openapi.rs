@@ -1,6 +1,6 @@
 //! The OpenAPI document, generated from the handlers' annotations.
 
-use super::{changes, delivery, media, moderation, posts, profile};
+use super::{changes, delivery, media, moderation, posts, profile, webhooks};
 use crate::http::{ErrorBody, ErrorDetail};
 use utoipa::{
     openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
@@ -35,7 +35,11 @@ use utoipa::{
         moderation::add_domain_block,
         moderation::remove_domain_block,
         moderation::list_replies,
-        moderation::list_reports
+        moderation::list_reports,
+        webhooks::create_webhook,
+        webhooks::list_webhooks,
+        webhooks::delete_webhook,
+        webhooks::list_webhook_deliveries
     ),
     components(schemas(
         posts::NewPostRequest,
@@ -56,6 +60,9 @@ use utoipa::{
         moderation::DomainBlockRequest,
         moderation::ReplyResponse,
         moderation::ReportResponse,
+        webhooks::WebhookRequest,
+        webhooks::WebhookResponse,
+        webhooks::WebhookMessageResponse,
         crate::db::InteractionPolicy,
         crate::db::Audience,
         crate::db::Visibility,

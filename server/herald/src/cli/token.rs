@@ -70,26 +70,46 @@ pub async fn run(config: Config, command: TokenCommand) -> Result<(), CliError> 
             label,
         } => {
             let channel = find(&db, &name).await?;
-            let person = match user {
-                Some(email) => {
-                    let person = super::user::person(&db, &email).await?;
-                    if db::role_of(&db, channel.id, person.id)
-                        .await
-                        .map_err(|e| CliError::msg(crate::error_chain(&e)))?
-                        .is_none()
-                    {
-                        return Err(CliError::msg(format!(
-                            "{email} has no role in {name}: `herald channel grant {name} {email} --role …` first"
-                        )));
-                    }
-                    Some(person)
-                }
-                None => None,
-            };
             let scopes: Vec<Scope> = if scopes.is_empty() {
                 Scope::ALL.to_vec()
             } else {
                 scopes.iter().filter_map(|s| Scope::parse(s)).collect()
+            };
+            let person = match user {
+                Some(email) => {
+                    let person = super::user::person(&db, &email).await?;
+                    if !person.is_active() {
+                        return Err(CliError::msg(format!(
+                            "{email} is disabled: `herald user enable {email}` first"
+                        )));
+                    }
+                    let Some(role) = db::role_of(&db, channel.id, person.id)
+                        .await
+                        .map_err(|e| CliError::msg(crate::error_chain(&e)))?
+                    else {
+                        return Err(CliError::msg(format!(
+                            "{email} has no role in {name}: `herald channel grant {name} {email} --role …` first"
+                        )));
+                    };
+                    let beyond: Vec<&str> = scopes
+                        .iter()
+                        .filter(|s| !role.includes(s.needed_role()))
+                        .map(|s| s.as_str())
+                        .collect();
+                    if !beyond.is_empty() {
+                        eprintln!(
+                            "note: {email} is {role} of {name}: the token can use {} only while that is so",
+                            scopes
+                                .iter()
+                                .filter(|s| role.includes(s.needed_role()))
+                                .map(|s| s.as_str())
+                                .collect::<Vec<_>>()
+                                .join(" ")
+                        );
+                    }
+                    Some(person)
+                }
+                None => None,
             };
             let keys = TokenKeys::load(&config)
                 .map_err(|e| CliError::msg(format!("cannot read the token secret: {e}")))?;

@@ -129,6 +129,11 @@ pub async fn run(config: Config, command: UserCommand) -> Result<(), CliError> {
         }
         UserCommand::Link { email } => {
             let user = person(&db, &email).await?;
+            if !user.is_active() {
+                return Err(CliError::msg(format!(
+                    "{email} is disabled: `herald user enable {email}` first"
+                )));
+            }
             let link = people::sign_in_link(&db, &config, &user)
                 .await
                 .map_err(people_failed)?;

@@ -315,7 +315,7 @@ pub async fn compose(
             .await?;
             return Ok(with_status(page, StatusCode::PAYLOAD_TOO_LARGE));
         }
-        Err(FormError::Invalid(message)) => return Err(ConsoleError::Forbidden(message)),
+        Err(e) => return Err(e.into()),
     };
     visitor.check_csrf(form.get("csrf"))?;
     let mut draft = Draft::from_form(&form);

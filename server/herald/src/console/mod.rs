@@ -139,6 +139,9 @@ pub enum ConsoleError {
     Csrf,
     #[error("there is nothing here")]
     NotFound,
+    /// A form that could not be read (400), or over its size limit (413).
+    #[error("{1}")]
+    BadForm(StatusCode, String),
     #[error("an internal error occurred")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
@@ -146,6 +149,19 @@ pub enum ConsoleError {
 impl ConsoleError {
     pub(crate) fn internal(e: impl std::error::Error + Send + Sync + 'static) -> ConsoleError {
         ConsoleError::Internal(Box::new(e))
+    }
+}
+
+impl From<crate::form::FormError> for ConsoleError {
+    fn from(err: crate::form::FormError) -> Self {
+        match err {
+            crate::form::FormError::TooLarge { message, .. } => {
+                ConsoleError::BadForm(StatusCode::PAYLOAD_TOO_LARGE, message)
+            }
+            crate::form::FormError::Invalid(message) => {
+                ConsoleError::BadForm(StatusCode::BAD_REQUEST, message)
+            }
+        }
     }
 }
 
@@ -164,6 +180,7 @@ impl ResponseError for ConsoleError {
             ConsoleError::SignInNeeded => StatusCode::SEE_OTHER,
             ConsoleError::Forbidden(_) | ConsoleError::Csrf => StatusCode::FORBIDDEN,
             ConsoleError::NotFound => StatusCode::NOT_FOUND,
+            ConsoleError::BadForm(status, _) => *status,
             ConsoleError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -182,7 +199,7 @@ impl ResponseError for ConsoleError {
             ConsoleError::Forbidden(_) => {
                 layout::message(self.status_code(), "Not allowed", &self.to_string())
             }
-            ConsoleError::Csrf => {
+            ConsoleError::Csrf | ConsoleError::BadForm(..) => {
                 layout::message(self.status_code(), "Not sent", &self.to_string())
             }
             ConsoleError::NotFound => {

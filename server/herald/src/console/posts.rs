@@ -302,6 +302,7 @@ async fn render_post(
                     textarea #text name="text" rows="7" required { (draft.text) }
                     label for="summary" { "Content warning" }
                     input #summary type="text" name="summary" value=(draft.summary);
+                    label.console-check { input type="checkbox" name="sensitive" checked[draft.sensitive]; " Mark images as sensitive" }
                     div.console-row {
                         div {
                             label for="language" { "Language" }
@@ -400,6 +401,12 @@ pub async fn edit(
         Ok(input) => input,
         Err(problem) => return refused(draft, problem).await,
     };
+    // What the form does not show stays as it is: the post's own interaction policy, and
+    // its schedule to the second when the (minute-precise) field was left alone.
+    input.policy = post.policy;
+    if draft.scheduled_at == Draft::from_post(&post).scheduled_at {
+        input.scheduled_at = post.scheduled_at;
+    }
     input.media_text = media
         .iter()
         .enumerate()

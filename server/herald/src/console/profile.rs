@@ -162,7 +162,7 @@ pub async fn profile_submit(
             )
             .await;
         }
-        Err(FormError::Invalid(message)) => return Err(ConsoleError::Forbidden(message)),
+        Err(e) => return Err(e.into()),
     };
     visitor.check_csrf(form.get("csrf"))?;
     let mut images = [None, None];

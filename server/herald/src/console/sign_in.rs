@@ -21,9 +21,7 @@ pub(super) async fn text_form(
     request: &HttpRequest,
     payload: web::Payload,
 ) -> Result<form::Form, ConsoleError> {
-    form::read(request, payload, &[], 0, TEXT_LIMIT)
-        .await
-        .map_err(|e| ConsoleError::Forbidden(e.to_string()))
+    Ok(form::read(request, payload, &[], 0, TEXT_LIMIT).await?)
 }
 
 /// Refuses a form posted from another site: the sign-in forms have no session, hence no
@@ -62,6 +60,31 @@ fn sign_in_form(email: &str, problem: Option<&str>) -> Markup {
         p.console-hint { "No account yet, or a forgotten password? The operator prints you a sign-in link with "
             code { "herald user create" } " or " code { "herald user link" } "." }
     }
+}
+
+/// The address a sign-in attempt came from, for its per-client limit: the peer's, or, when
+/// the peer is a proxy on this machine or the private network, the last address that
+/// proxy added to `X-Forwarded-For` (the one a client cannot forge).
+fn client_address(request: &HttpRequest) -> Option<String> {
+    let peer = request.peer_addr()?.ip();
+    let proxied = match peer {
+        std::net::IpAddr::V4(ip) => ip.is_loopback() || ip.is_private(),
+        std::net::IpAddr::V6(ip) => ip.is_loopback() || (ip.segments()[0] & 0xfe00) == 0xfc00,
+    };
+    if proxied {
+        let forwarded = request
+            .headers()
+            .get_all("x-forwarded-for")
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .last();
+        if let Some(forwarded) = forwarded {
+            return Some(forwarded.to_string());
+        }
+    }
+    Some(peer.to_string())
 }
 
 /// A page for someone not signed in.
@@ -109,10 +132,7 @@ pub async fn submit(
     let form = text_form(&request, payload).await?;
     let email = form.get("email").unwrap_or_default().trim().to_string();
     let password = form.get("password").unwrap_or_default();
-    let client = request
-        .connection_info()
-        .realip_remote_addr()
-        .map(str::to_string);
+    let client = client_address(&request);
     match people::sign_in(&data, &email, password, client.as_deref()).await {
         Ok(signed) => Ok(signed_in(&data, &signed)),
         Err(SignInError::Failed(e)) => Err(ConsoleError::Internal(Box::new(e))),

@@ -135,14 +135,17 @@ pub async fn people_submit(
         }
     };
     let chosen_role = form.get("role").and_then(Role::parse);
+    // A person of this channel: another channel's (or no one's) is not there.
     let member = || async {
-        let id = form.get("user").and_then(|u| u.parse().ok()).map(UserId);
-        match id {
-            Some(id) => db::user_by_id(&data.db, id)
-                .await
-                .map_err(ConsoleError::from),
-            None => Err(ConsoleError::NotFound),
+        let id = form
+            .get("user")
+            .and_then(|u| u.parse().ok())
+            .map(UserId)
+            .ok_or(ConsoleError::NotFound)?;
+        if db::role_of(&data.db, channel.id, id).await?.is_none() {
+            return Err(ConsoleError::NotFound);
         }
+        Ok::<_, ConsoleError>(db::user_by_id(&data.db, id).await?)
     };
     let result = match form.get("op") {
         Some("add") => {
@@ -224,6 +227,7 @@ async fn render_tokens(
     channel: &Channel,
     role: Role,
     issued: Option<&str>,
+    problem: Option<&str>,
     status: StatusCode,
 ) -> Result<HttpResponse, ConsoleError> {
     let tokens = db::list_tokens(&data.db, channel.id).await?;
@@ -239,6 +243,7 @@ async fn render_tokens(
     }
     let body = html! {
         h1 { "Tokens" }
+        (layout::problem("tokens-problem", problem))
         @if let Some(token) = issued {
             div.console-notice role="status" {
                 p { "The new token, shown this once: copy it now." }
@@ -307,7 +312,7 @@ pub async fn tokens(
     data: Data<HeraldState>,
 ) -> Result<HttpResponse, ConsoleError> {
     let (channel, role) = visitor.member(&data, &path, Role::Owner).await?;
-    render_tokens(&data, &visitor, &channel, role, None, StatusCode::OK).await
+    render_tokens(&data, &visitor, &channel, role, None, None, StatusCode::OK).await
 }
 
 /// `POST /console/channels/{name}/tokens`: `op=issue` (label, scope…, personal, days;
@@ -328,7 +333,16 @@ pub async fn tokens_submit(
         Some("issue") => {
             let scopes: Vec<Scope> = form.all("scope").filter_map(Scope::parse).collect();
             if scopes.is_empty() {
-                return Err(ConsoleError::Forbidden("Choose at least one scope.".into()));
+                return render_tokens(
+                    &data,
+                    &visitor,
+                    &channel,
+                    role,
+                    None,
+                    Some("Nothing was issued: choose at least one scope."),
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                )
+                .await;
             }
             let expires_at = form
                 .get("days")
@@ -358,6 +372,7 @@ pub async fn tokens_submit(
                 &channel,
                 role,
                 Some(&token),
+                None,
                 StatusCode::OK,
             )
             .await

@@ -207,6 +207,11 @@ impl ClientToken {
     pub fn require(&self, scope: Scope) -> Result<(), MastodonError> {
         Ok(self.grant.allows(scope)?)
     }
+
+    /// Refuses (403) a person's token whose role lacks `needed`.
+    pub fn require_role(&self, needed: crate::db::Role) -> Result<(), MastodonError> {
+        Ok(self.grant.has_role(needed)?)
+    }
 }
 
 impl FromRequest for ClientToken {

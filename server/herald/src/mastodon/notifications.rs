@@ -321,6 +321,8 @@ pub async fn get_follow_requests(
     data: Data<HeraldState>,
 ) -> Result<HttpResponse, MastodonError> {
     token.require(Scope::PostsRead)?;
+    // Who follows is the owners' to see, as in the console and the owner API.
+    token.require_role(crate::db::Role::Owner)?;
     let requests = db::recent_followers(&data.db, token.channel.id, true, SCAN).await?;
     let accounts: Vec<Value> = requests
         .iter()
@@ -412,6 +414,7 @@ pub async fn get_followers(
     data: Data<HeraldState>,
 ) -> Result<HttpResponse, MastodonError> {
     token.require(Scope::PostsRead)?;
+    token.require_role(crate::db::Role::Owner)?;
     if *id != token.channel.id.0.to_string() {
         return Err(MastodonError::new(
             StatusCode::FORBIDDEN,

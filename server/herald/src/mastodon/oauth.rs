@@ -531,6 +531,15 @@ pub async fn post_token(
         },
         None => None,
     };
+    if let Some(person) = &person {
+        match db::role_of(&data.db, channel.id, person.id).await {
+            Ok(Some(_)) => {}
+            Ok(None) => {
+                return invalid_grant("the consenting person no longer has a role in the channel")
+            }
+            Err(e) => return db_failed(e),
+        }
+    }
     match keys
         .issue(
             &data.db,

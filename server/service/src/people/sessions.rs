@@ -115,6 +115,8 @@ pub async fn use_sign_in_link(
         return Err(SignInError::Disabled);
     }
     db::set_password_hash(&data.db, user.id, hash).await?;
+    // A new password (a forgotten or a stolen one) ends the sessions the old one began.
+    db::delete_sessions_of(&data.db, user.id).await?;
     start_session(data, user).await
 }
 

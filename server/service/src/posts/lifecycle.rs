@@ -147,12 +147,33 @@ pub async fn create(
     let (post, fanout) = db::create_post(&data.db, new, create).await?;
     dispatch(data, fanout, held).await;
     let action = if post.published_at.is_some() {
+        tell_published(data, channel, &post, actor).await;
         AuditAction::Created
     } else {
         AuditAction::Scheduled
     };
     audit(data, channel, actor, action, &post).await;
     Ok(Published { post, media })
+}
+
+/// Tells the channel's webhooks that `post` went out (`post.published`): now, at its
+/// scheduled time, or from a feed.
+async fn tell_published(data: &HeraldState, channel: &Channel, post: &Post, by: &Actor) {
+    let event = serde_json::json!({
+        "post_id": post.id.to_string(),
+        "url": data.urls.post_page(&channel.name, post.id),
+        "uri": data.urls.post(post.id),
+        "published_at": post.published_at,
+        "by": by.label(),
+    });
+    crate::delivery::webhooks::emit(
+        &data.db,
+        &data.queue,
+        channel.id,
+        db::EventKind::PostPublished,
+        event,
+    )
+    .await;
 }
 
 /// Logs what `actor` did to `post` in the channel's audit log.
@@ -442,6 +463,7 @@ pub async fn publish_due(data: &Data<HeraldState>, now: DateTime<Utc>) -> Result
         )?;
         if let Some(fanout) = db::publish_scheduled(&data.db, post.id, now, create).await? {
             dispatch(data, Some(fanout), held).await;
+            tell_published(data, &channel, &out, &Actor::Herald).await;
             published += 1;
         }
     }

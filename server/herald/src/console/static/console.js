@@ -17,7 +17,9 @@
     }
     const mine = ++sent;
     fetch(url, { method: "POST", body: fields, credentials: "same-origin" })
-      .then((answer) => (answer.ok || answer.status === 422 ? answer.text() : null))
+      // A session that ended redirects to the sign-in page: that is no preview.
+      .then((answer) =>
+        !answer.redirected && (answer.ok || answer.status === 422) ? answer.text() : null)
       .then((html) => {
         if (html !== null && mine === sent) target.innerHTML = html;
       })
