@@ -22,6 +22,33 @@ use std::{sync::Arc, time::Duration};
 /// The media type of the OpenMetrics text format that Prometheus scrapes.
 pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
+/// What came of one poll of a feed source.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PollOutcome {
+    /// The feed was read (new entries or not).
+    Fetched,
+    /// 304 Not Modified.
+    Unchanged,
+    /// The server asked to wait (429, 503 with Retry-After).
+    Throttled,
+    /// An error: network, status, or not a feed.
+    Failed,
+    /// Pushed by a WebSub hub.
+    Pushed,
+}
+
+impl PollOutcome {
+    fn label(self) -> &'static str {
+        match self {
+            PollOutcome::Fetched => "fetched",
+            PollOutcome::Unchanged => "unchanged",
+            PollOutcome::Throttled => "throttled",
+            PollOutcome::Failed => "failed",
+            PollOutcome::Pushed => "pushed",
+        }
+    }
+}
+
 /// What became of one delivery attempt (or of a delivery that was not attempted).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DeliveryOutcome {
@@ -134,6 +161,9 @@ pub struct Metrics(Arc<Inner>);
 struct Inner {
     registry: Registry,
     deliveries: Family<OutcomeLabels, Counter>,
+    webhook_messages: Family<OutcomeLabels, Counter>,
+    polls: Family<OutcomeLabels, Counter>,
+    entries_posted: Counter,
     delivery_seconds: Histogram,
     fanout_lag_seconds: Histogram,
     inbox: Family<InboxLabels, Counter>,
@@ -171,6 +201,24 @@ impl Metrics {
             "herald_deliveries",
             "Deliveries handled, by what came of them (delivered, retrying, dead, rejected, gone, parked, blocked)",
             deliveries.clone(),
+        );
+        let webhook_messages = Family::<OutcomeLabels, Counter>::default();
+        registry.register(
+            "herald_webhook_messages",
+            "Webhook messages handled, by what came of them (as herald_deliveries)",
+            webhook_messages.clone(),
+        );
+        let polls = Family::<OutcomeLabels, Counter>::default();
+        registry.register(
+            "herald_source_polls",
+            "Polls of feed sources, by outcome (fetched, unchanged, throttled, failed, pushed)",
+            polls.clone(),
+        );
+        let entries_posted = Counter::default();
+        registry.register(
+            "herald_source_entries_posted",
+            "Feed entries posted to channels",
+            entries_posted.clone(),
         );
         let delivery_seconds = latency_histogram();
         registry.register(
@@ -236,6 +284,9 @@ impl Metrics {
         Metrics(Arc::new(Inner {
             registry,
             deliveries,
+            webhook_messages,
+            polls,
+            entries_posted,
             delivery_seconds,
             fanout_lag_seconds,
             inbox,
@@ -247,6 +298,31 @@ impl Metrics {
             dead_letters,
             scrape_errors,
         }))
+    }
+
+    /// Counts what became of a webhook message.
+    pub fn webhook_message(&self, outcome: DeliveryOutcome) {
+        self.0
+            .webhook_messages
+            .get_or_create(&OutcomeLabels {
+                outcome: outcome.label(),
+            })
+            .inc();
+    }
+
+    /// Counts a poll of a feed source.
+    pub fn source_poll(&self, outcome: PollOutcome) {
+        self.0
+            .polls
+            .get_or_create(&OutcomeLabels {
+                outcome: outcome.label(),
+            })
+            .inc();
+    }
+
+    /// Counts feed entries posted.
+    pub fn entries_posted(&self, n: u64) {
+        self.0.entries_posted.inc_by(n);
     }
 
     /// Counts what became of a delivery.

@@ -18,8 +18,10 @@ pub enum Actor {
     Token(Uuid),
     /// The `herald` command line, run by the operator.
     CommandLine,
-    /// Herald itself (the scheduler, a feed import).
+    /// Herald itself (the scheduler).
     Herald,
+    /// A feed source, posting its entries.
+    Feed(super::SourceId),
 }
 
 impl Actor {
@@ -30,6 +32,7 @@ impl Actor {
             Actor::Token(id) => format!("token {id}"),
             Actor::CommandLine => "command line".to_string(),
             Actor::Herald => "Herald".to_string(),
+            Actor::Feed(id) => format!("feed source {}", id.0),
         }
     }
 
@@ -57,6 +60,8 @@ pub enum AuditAction {
     TokenRevoked,
     FollowerApproved,
     FollowerRemoved,
+    SourceAdded,
+    SourceRemoved,
 }
 
 impl AuditAction {
@@ -75,6 +80,8 @@ impl AuditAction {
             AuditAction::TokenRevoked => "token.revoked",
             AuditAction::FollowerApproved => "follower.approved",
             AuditAction::FollowerRemoved => "follower.removed",
+            AuditAction::SourceAdded => "source.added",
+            AuditAction::SourceRemoved => "source.removed",
         }
     }
 }

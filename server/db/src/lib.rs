@@ -35,6 +35,7 @@ mod recent;
 mod recovery;
 mod sessions;
 mod settings;
+mod sources;
 mod tokens;
 mod webhooks;
 
@@ -65,6 +66,7 @@ pub use recent::*;
 pub use recovery::*;
 pub use sessions::*;
 pub use settings::*;
+pub use sources::*;
 pub use tokens::*;
 pub use webhooks::*;
 

@@ -75,7 +75,7 @@ impl Worker {
         {
             return Ok(false);
         }
-        self.0.metrics.delivery(DeliveryOutcome::Parked);
+        self.count(delivery, DeliveryOutcome::Parked);
         let reason = "the server is unreachable";
         let parked = settled(DeliveryState::Parked, delivery.attempts, None, reason);
         self.record(delivery.id, parked).await?;
@@ -156,7 +156,7 @@ impl Worker {
             return Ok(false);
         }
         tracing::info!(server = %authority, "domain blocked: not delivered");
-        self.0.metrics.delivery(DeliveryOutcome::Blocked);
+        self.count(delivery, DeliveryOutcome::Blocked);
         let reason = "the domain is blocked";
         let failed = settled(DeliveryState::Failed, delivery.attempts, None, reason);
         self.record(delivery.id, failed).await?;
@@ -273,11 +273,11 @@ impl Worker {
         attempt: u32,
         outcome: Outcome,
     ) -> Result<(), DeliveryError> {
-        let (id, metrics) = (delivery.id, &self.0.metrics);
+        let id = delivery.id;
         match outcome {
             Outcome::Delivered(status) => {
                 tracing::debug!(status, "delivered");
-                metrics.delivery(DeliveryOutcome::Delivered);
+                self.count(delivery, DeliveryOutcome::Delivered);
                 self.0.delivered.record(id, status).await
             }
             Outcome::Gone if delivery.webhook_id.is_some() => {
@@ -285,7 +285,7 @@ impl Worker {
                     db::disable_webhook(&self.0.db, webhook).await?;
                 }
                 tracing::info!("webhook is gone (410): disabled");
-                metrics.delivery(DeliveryOutcome::Gone);
+                self.count(delivery, DeliveryOutcome::Gone);
                 let failed = settled(
                     DeliveryState::Failed,
                     attempt,
@@ -298,13 +298,13 @@ impl Worker {
                 let removed =
                     db::remove_followers_with_inbox(&self.0.db, channel, &delivery.inbox).await?;
                 tracing::info!(removed, "inbox is gone (410)");
-                metrics.delivery(DeliveryOutcome::Gone);
+                self.count(delivery, DeliveryOutcome::Gone);
                 let failed = settled(DeliveryState::Failed, attempt, Some(410), "410 Gone");
                 self.record(id, failed).await
             }
             Outcome::Rejected { status, reason } => {
                 tracing::info!(%reason, "delivery rejected");
-                metrics.delivery(DeliveryOutcome::Rejected);
+                self.count(delivery, DeliveryOutcome::Rejected);
                 self.tell_failed(delivery, channel, &reason).await;
                 let failed = settled(DeliveryState::Failed, attempt, status, reason);
                 self.record(id, failed).await
@@ -332,7 +332,7 @@ impl Worker {
         reason: String,
         after: Option<Duration>,
     ) -> Result<(), DeliveryError> {
-        let (id, metrics) = (delivery.id, &self.0.metrics);
+        let id = delivery.id;
         let now = self.now();
         let server = self
             .0
@@ -341,13 +341,13 @@ impl Worker {
             .await?;
         if server.unreachable {
             tracing::info!(%reason, "server unreachable: delivery parked");
-            metrics.delivery(DeliveryOutcome::Parked);
+            self.count(delivery, DeliveryOutcome::Parked);
             let parked = settled(DeliveryState::Parked, attempt, status, reason);
             return self.record(id, parked).await;
         }
         if attempt >= self.0.settings.max_attempts {
             tracing::info!(%reason, "giving up after the last attempt");
-            metrics.delivery(DeliveryOutcome::Dead);
+            self.count(delivery, DeliveryOutcome::Dead);
             let reason = format!("gave up after {attempt} attempts; last: {reason}");
             self.tell_failed(delivery, channel, &reason).await;
             let failed = settled(DeliveryState::Failed, attempt, status, reason);
@@ -356,7 +356,7 @@ impl Worker {
         let wait = after.unwrap_or_else(|| outcome::backoff(attempt, &mut rand::thread_rng()));
         let due = now + chrono::Duration::from_std(wait).unwrap_or_default();
         tracing::debug!(%reason, wait_secs = wait.as_secs(), "delivery will be retried");
-        metrics.delivery(DeliveryOutcome::Retrying);
+        self.count(delivery, DeliveryOutcome::Retrying);
         let retrying = AttemptRecord {
             state: DeliveryState::Retrying,
             attempts: attempt,
@@ -397,6 +397,15 @@ impl Worker {
             data,
         )
         .await;
+    }
+
+    /// Counts what became of a delivery, or of a webhook message.
+    fn count(&self, delivery: &db::Delivery, outcome: DeliveryOutcome) {
+        if delivery.webhook_id.is_some() {
+            self.0.metrics.webhook_message(outcome);
+        } else {
+            self.0.metrics.delivery(outcome);
+        }
     }
 
     /// Writes an attempt's outcome (or a decision not to attempt) to the delivery's row.

@@ -173,6 +173,7 @@ impl Herald {
                 // Before the owner API's scope, which answers 404 to the rest of /api/v1.
                 .configure(crate::mastodon::routes)
                 .configure(crate::console::routes)
+                .configure(crate::websub::routes)
                 .configure(api::routes)
                 .configure(crate::ops::routes)
                 // Before the federation routes: the same ids answer pages to browsers.
@@ -248,6 +249,7 @@ pub async fn run_scheduler(
 ) {
     let mut tick = tokio::time::interval(SCHEDULER_TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    tokio::spawn(run_poller(federation.clone(), shutdown.clone()));
     let mut ticks: u64 = 0;
     loop {
         tokio::select! {
@@ -277,6 +279,41 @@ pub async fn run_scheduler(
             Err(e) => {
                 tracing::warn!(error = %crate::error_chain(&e), "releasing held fan-outs failed")
             }
+        }
+    }
+}
+
+/// How often the poller looks for feed sources due.
+const POLLER_TICK: Duration = Duration::from_secs(1);
+/// How long one feed fetch may take.
+const FEED_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// Polls the feed sources that are due, until `shutdown`; each poll is claimed in the
+/// database, so several processes poll each source once between them.
+pub async fn run_poller(
+    federation: FederationConfig<HeraldState>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let client = match crate::sources::client(&federation.to_request_data().config, FEED_TIMEOUT) {
+        Ok(client) => client,
+        Err(e) => {
+            tracing::error!(error = %crate::error_chain(&e), "the feed poller has no HTTP client");
+            return;
+        }
+    };
+    let mut tick = tokio::time::interval(POLLER_TICK);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = shutdown.changed() => return,
+        }
+        if *shutdown.borrow() {
+            return;
+        }
+        let data = federation.to_request_data();
+        if let Err(e) = crate::sources::poll_due(&data, &client, db::now()).await {
+            tracing::warn!(error = %crate::error_chain(&e), "polling feed sources failed");
         }
     }
 }

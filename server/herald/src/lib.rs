@@ -17,6 +17,7 @@ mod form;
 pub mod mastodon;
 pub mod ops;
 pub mod web;
+pub mod websub;
 
 pub use herald_base::{config, error_chain, guard, http, metrics, secrets};
 pub use herald_content as content;
@@ -24,4 +25,4 @@ pub use herald_db as db;
 pub use herald_delivery as delivery;
 pub use herald_federation as federation;
 pub use herald_federation::state;
-pub use herald_service::{media, moderation, people, portable, posts};
+pub use herald_service::{media, moderation, people, portable, posts, sources};

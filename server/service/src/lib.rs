@@ -9,8 +9,9 @@ pub mod moderation;
 pub mod people;
 pub mod portable;
 pub mod posts;
+pub mod sources;
 
-use herald_base::{config, error_chain, secrets};
+use herald_base::{config, error_chain, guard, metrics, secrets};
 use herald_content as content;
 use herald_db as db;
 use herald_delivery as delivery;

@@ -2,6 +2,7 @@
 //! with ports chosen by the OS, cleaned up when dropped.
 
 pub mod console;
+pub mod feed_server;
 pub mod instance;
 pub mod receiver;
 pub mod remote;

@@ -68,6 +68,21 @@ pub struct Config {
     pub metrics: MetricsConfig,
     /// The team console.
     pub console: ConsoleConfig,
+    /// Feed sources.
+    pub sources: SourcesConfig,
+}
+
+/// Feed sources (`[sources]`): the defaults of a new source, and the limits of a fetch.
+#[derive(Clone, Copy, Debug)]
+pub struct SourcesConfig {
+    /// How often a source is polled, unless it says to wait longer.
+    pub interval: Duration,
+    /// Entries posted by a source's first poll (the newest).
+    pub initial_entries: u32,
+    /// Entries posted by one poll at most.
+    pub max_per_poll: u32,
+    /// The largest feed read.
+    pub max_bytes: u64,
 }
 
 /// The team console (`[console]`).
@@ -257,6 +272,16 @@ struct RawConfig {
     limits: RawLimits,
     metrics: RawMetrics,
     console: RawConsole,
+    sources: RawSources,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSources {
+    interval_secs: i64,
+    initial_entries: i64,
+    max_per_poll: i64,
+    max_bytes: i64,
 }
 
 #[derive(Deserialize)]

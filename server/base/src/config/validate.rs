@@ -2,7 +2,7 @@
 
 use super::{
     Config, ConsoleConfig, DatabaseConfig, DeliveryConfig, LimitsConfig, MetricsConfig,
-    PostsConfig, Problem, RawConfig, RedisSetting, Secret,
+    PostsConfig, Problem, RawConfig, RedisSetting, Secret, SourcesConfig,
 };
 use std::{fmt, net::SocketAddr, path::PathBuf, time::Duration};
 
@@ -293,6 +293,34 @@ pub(super) fn validate(raw: RawConfig, problems: &mut Vec<Problem>) -> Option<Co
     };
     let session_ttl = hours("console.session_hours", raw.console.session_hours, problems);
     let link_ttl = hours("console.link_hours", raw.console.link_hours, problems);
+    let source_interval = in_range(
+        "sources.interval_secs",
+        raw.sources.interval_secs,
+        60,
+        7 * 86400,
+        problems,
+    );
+    let initial_entries = in_range(
+        "sources.initial_entries",
+        raw.sources.initial_entries,
+        0,
+        100,
+        problems,
+    );
+    let max_per_poll = in_range(
+        "sources.max_per_poll",
+        raw.sources.max_per_poll,
+        1,
+        100,
+        problems,
+    );
+    let max_feed_bytes = in_range(
+        "sources.max_bytes",
+        raw.sources.max_bytes,
+        1024,
+        100 * 1024 * 1024,
+        problems,
+    );
 
     Some(Config {
         domain: domain?,
@@ -340,6 +368,12 @@ pub(super) fn validate(raw: RawConfig, problems: &mut Vec<Problem>) -> Option<Co
         console: ConsoleConfig {
             session_ttl: session_ttl?,
             link_ttl: link_ttl?,
+        },
+        sources: SourcesConfig {
+            interval: seconds(source_interval)?,
+            initial_entries: u32::try_from(initial_entries?).ok()?,
+            max_per_poll: u32::try_from(max_per_poll?).ok()?,
+            max_bytes: u64::try_from(max_feed_bytes?).ok()?,
         },
     })
 }

@@ -23,6 +23,8 @@ pub mod report;
 pub mod session;
 pub mod setting;
 pub mod sign_in_link;
+pub mod source;
+pub mod source_entry;
 pub mod token;
 pub mod user;
 pub mod webhook;

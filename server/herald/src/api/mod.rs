@@ -16,6 +16,7 @@ mod moderation;
 mod openapi;
 mod posts;
 mod profile;
+mod sources;
 mod webhooks;
 
 pub use auth::{Scope, TokenGrant, TokenKeys};
@@ -71,6 +72,18 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route(
                 "/channels/{name}/posts/{id}/delivery",
                 web::get().to(delivery::get_delivery),
+            )
+            .route(
+                "/channels/{name}/sources",
+                web::post().to(sources::create_source),
+            )
+            .route(
+                "/channels/{name}/sources",
+                web::get().to(sources::list_sources),
+            )
+            .route(
+                "/channels/{name}/sources/{id}",
+                web::delete().to(sources::delete_source),
             )
             .route(
                 "/channels/{name}/webhooks",

@@ -1,6 +1,6 @@
 //! The OpenAPI document, generated from the handlers' annotations.
 
-use super::{changes, delivery, media, moderation, posts, profile, webhooks};
+use super::{changes, delivery, media, moderation, posts, profile, sources, webhooks};
 use crate::http::{ErrorBody, ErrorDetail};
 use utoipa::{
     openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
@@ -36,6 +36,9 @@ use utoipa::{
         moderation::remove_domain_block,
         moderation::list_replies,
         moderation::list_reports,
+        sources::create_source,
+        sources::list_sources,
+        sources::delete_source,
         webhooks::create_webhook,
         webhooks::list_webhooks,
         webhooks::delete_webhook,
@@ -60,6 +63,8 @@ use utoipa::{
         moderation::DomainBlockRequest,
         moderation::ReplyResponse,
         moderation::ReportResponse,
+        sources::SourceRequest,
+        sources::SourceResponse,
         webhooks::WebhookRequest,
         webhooks::WebhookResponse,
         webhooks::WebhookMessageResponse,

@@ -11,6 +11,7 @@ mod import;
 mod migrate;
 mod moderation;
 mod serve;
+mod source;
 mod token;
 mod user;
 
@@ -55,6 +56,9 @@ enum Command {
     /// Issue, list and revoke API tokens.
     #[command(subcommand)]
     Token(token::TokenCommand),
+    /// The feeds a channel mirrors: add, list, remove.
+    #[command(subcommand)]
+    Source(source::SourceCommand),
     /// The people who sign in to the console: create, list, disable, delete, sign out.
     #[command(subcommand)]
     User(user::UserCommand),
@@ -165,6 +169,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Channel(command) => channel::run(config, command).await,
         Command::Token(command) => token::run(config, command).await,
         Command::User(command) => user::run(config, command).await,
+        Command::Source(command) => source::run(config, command).await,
         Command::Deliveries(command) => deliveries::run(config, command).await,
         Command::Domains(command) => moderation::domains(config, command).await,
         Command::Reports(args) => moderation::reports(config, args).await,

@@ -12,6 +12,7 @@ mod held;
 mod lifecycle;
 mod profile;
 
+pub(crate) use body::valid_language as is_language_tag;
 pub use body::{MediaText, PostInput, MAX_MEDIA, MAX_SUMMARY_CHARS};
 pub use held::{release as release_held, release_stale as release_stale_held};
 pub use lifecycle::{create, delete, edit, pin, preview, publish_due, Preview, Published};

@@ -1,0 +1,182 @@
+//! A feed entry as Herald reads it (feed-rs parses Atom, RSS 0.9x/1.0/2.0 and JSON Feed),
+//! and the post a source's template makes of it.
+
+use crate::content;
+use chrono::{DateTime, Utc};
+use feed_rs::model::{Entry, Feed};
+
+/// The template of a source that names none.
+pub const DEFAULT_TEMPLATE: &str = "**{title}**\n\n{summary}\n\n{link}\n\n{hashtags}";
+/// The most of a summary a post takes.
+const SUMMARY_CHARS: usize = 500;
+
+/// An entry, read.
+#[derive(Clone, Debug)]
+pub struct Item {
+    /// Its id (`guid`, Atom `id`, JSON Feed `id`; feed-rs makes one from the content
+    /// when the feed gives none).
+    pub key: String,
+    pub link: Option<String>,
+    pub title: String,
+    pub summary: String,
+    pub content: String,
+    pub tags: Vec<String>,
+    /// When it was last changed (or published).
+    pub updated: Option<DateTime<Utc>>,
+}
+
+/// The text of a feed's text or HTML, as plain text.
+fn plain(text: &str, html: bool) -> String {
+    if html {
+        content::strip_tags(&content::sanitize_remote(text))
+    } else {
+        text.split_whitespace().collect::<Vec<_>>().join(" ")
+    }
+}
+
+fn truncated(text: String, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text;
+    }
+    let mut out: String = text.chars().take(max).collect();
+    out.push('…');
+    out
+}
+
+/// A category as a hashtag (letters, digits and `_` only), if anything is left.
+fn hashtag(term: &str) -> Option<String> {
+    let tag: String = term
+        .chars()
+        .filter(|c| c.is_alphanumeric() || *c == '_')
+        .collect();
+    (!tag.is_empty() && !tag.chars().all(|c| c.is_ascii_digit())).then_some(tag)
+}
+
+impl Item {
+    pub fn of(entry: &Entry) -> Item {
+        let link = entry
+            .links
+            .iter()
+            .find(|l| l.rel.as_deref().is_none_or(|r| r == "alternate"))
+            .or_else(|| entry.links.first())
+            .map(|l| l.href.clone());
+        let title = entry
+            .title
+            .as_ref()
+            .map(|t| plain(&t.content, t.content_type.to_string().contains("html")))
+            .unwrap_or_default();
+        let summary = entry
+            .summary
+            .as_ref()
+            .map(|t| plain(&t.content, t.content_type.to_string().contains("html")))
+            .unwrap_or_default();
+        let content = entry
+            .content
+            .as_ref()
+            .and_then(|c| c.body.as_deref())
+            .map(|body| plain(body, true))
+            .unwrap_or_default();
+        let mut tags: Vec<String> = Vec::new();
+        for category in &entry.categories {
+            if let Some(tag) = hashtag(&category.term) {
+                if !tags.iter().any(|t| t.eq_ignore_ascii_case(&tag)) {
+                    tags.push(tag);
+                }
+            }
+        }
+        Item {
+            key: entry.id.clone(),
+            link,
+            title,
+            summary,
+            content,
+            tags,
+            updated: entry.updated.or(entry.published),
+        }
+    }
+
+    /// The post's Markdown: the template with each placeholder filled, blank lines left
+    /// by empty ones closed up.
+    pub fn render(&self, template: &str) -> String {
+        let summary = if self.summary.is_empty() {
+            truncated(self.content.clone(), SUMMARY_CHARS)
+        } else {
+            truncated(self.summary.clone(), SUMMARY_CHARS)
+        };
+        let hashtags: Vec<String> = self.tags.iter().map(|t| format!("#{t}")).collect();
+        let text = template
+            .replace("{title}", &self.title)
+            .replace("{summary}", &summary)
+            .replace("{content}", &self.content)
+            .replace("{link}", self.link.as_deref().unwrap_or_default())
+            .replace("{hashtags}", &hashtags.join(" "));
+        let mut out = String::new();
+        for line in text.lines() {
+            let line = line.trim_end();
+            // `****`: a bold title with nothing in it.
+            if line.is_empty() || line == "****" {
+                if !out.is_empty() && !out.ends_with("\n\n") {
+                    out.push('\n');
+                }
+                continue;
+            }
+            out.push_str(line);
+            out.push('\n');
+        }
+        out.trim().to_string()
+    }
+}
+
+/// The entries of `feed`, newest first (those without a time last, in feed order).
+pub fn items(feed: &Feed) -> Vec<Item> {
+    let mut items: Vec<Item> = feed.entries.iter().map(Item::of).collect();
+    items.sort_by_key(|item| std::cmp::Reverse(item.updated));
+    items
+}
+
+/// The hub and the topic (`self`) a feed names for WebSub.
+pub fn websub_links(feed: &Feed) -> Option<(String, String)> {
+    let rel = |name: &str| {
+        feed.links
+            .iter()
+            .find(|l| l.rel.as_deref() == Some(name))
+            .map(|l| l.href.clone())
+    };
+    Some((rel("hub")?, rel("self")?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn item() -> Item {
+        Item {
+            key: "1".into(),
+            link: Some("https://example.com/a".into()),
+            title: "Release 2.0".into(),
+            summary: String::new(),
+            content: "Lots of things.".into(),
+            tags: vec!["release".into(), "rust".into()],
+            updated: None,
+        }
+    }
+
+    #[test]
+    fn templates_fill_and_close_up() {
+        assert_eq!(
+            item().render(DEFAULT_TEMPLATE),
+            "**Release 2.0**\n\nLots of things.\n\nhttps://example.com/a\n\n#release #rust"
+        );
+        let mut bare = item();
+        bare.title.clear();
+        bare.content.clear();
+        bare.tags.clear();
+        assert_eq!(bare.render(DEFAULT_TEMPLATE), "https://example.com/a");
+        assert_eq!(
+            item().render("New: {title} {link}"),
+            "New: Release 2.0 https://example.com/a"
+        );
+        assert_eq!(hashtag("Open Source!"), Some("OpenSource".into()));
+        assert_eq!(hashtag("2024"), None);
+    }
+}
