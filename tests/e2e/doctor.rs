@@ -5,7 +5,7 @@
 use crate::harness::TestInstance;
 
 /// The line of check `name` in doctor's output.
-fn line<'a>(stdout: &'a str, name: &str) -> &'a str {
+pub(crate) fn line<'a>(stdout: &'a str, name: &str) -> &'a str {
     stdout
         .lines()
         .find(|l| l.get(6..).is_some_and(|rest| rest.starts_with(name)))
@@ -33,6 +33,7 @@ async fn a_healthy_instance_passes_every_check() {
         "data disk",
         "media disk",
         "public address",
+        "sources and webhooks",
     ] {
         assert_eq!(verdict(&stdout, name), "ok", "{stdout}");
     }
@@ -64,7 +65,7 @@ async fn each_fault_is_named_by_its_check() {
         "{stdout}"
     );
     assert_eq!(verdict(&stdout, "database"), "ok", "{stdout}");
-    assert!(stderr.contains("doctor: 2 of 7 checks failed"), "{stderr}");
+    assert!(stderr.contains("doctor: 2 of 8 checks failed"), "{stderr}");
 
     // A configuration that does not load fails first, with its key.
     let (code, stdout, _) =

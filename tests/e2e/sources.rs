@@ -477,6 +477,32 @@ async fn bad_feeds_are_refused_and_failures_reported() {
     assert_eq!(listed[0]["failures"], 3, "{listed}");
     assert_eq!(listed[0]["last_error"], "HTTP 500");
 
+    // The doctor names the failing source.
+    let (_, stdout, _) = herald.run_herald(&["doctor"]);
+    let line = crate::doctor::line(&stdout, "sources and webhooks");
+    assert!(
+        line.starts_with("warn") && line.contains("failed 3 polls in a row: HTTP 500"),
+        "{stdout}"
+    );
+    // And /metrics counts the polls by outcome.
+    let metrics = herald
+        .client
+        .get(herald.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("herald_source_polls_total{outcome=\"failed\"} 3"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("herald_source_entries_posted_total 2"),
+        "{metrics}"
+    );
+
     // Outside debug mode, a private address is refused before anything is fetched.
     let strict = TestInstance::with(Options {
         debug: false,

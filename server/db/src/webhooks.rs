@@ -158,6 +158,17 @@ pub async fn webhooks_of(db: &impl ConnectionTrait, channel: ChannelId) -> DbRes
         .collect())
 }
 
+/// Every webhook of the instance (for the doctor).
+pub async fn all_webhooks(db: &impl ConnectionTrait) -> DbResult<Vec<Webhook>> {
+    Ok(webhook::Entity::find()
+        .order_by_asc(webhook::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(Webhook::from)
+        .collect())
+}
+
 /// A webhook by id (any channel's: for the worker, which has the delivery's id only).
 pub async fn webhook_by_id(db: &impl ConnectionTrait, id: WebhookId) -> DbResult<Webhook> {
     Ok(webhook::Entity::find_by_id(id.0)

@@ -1,10 +1,12 @@
 //! `herald doctor`: checks an installation the way an operator would by hand — the
 //! configuration, the database and its schema, Redis, the clocks, the disks, and that the
-//! public address reaches this very Herald through the proxy — and gives a verdict per
-//! check. It starts nothing and changes nothing (no migration, no private Redis).
+//! public address reaches this very Herald through the proxy, and the feed sources and
+//! webhooks — and gives a verdict per check. It starts nothing and changes nothing (no migration, no private Redis).
 //!
 //! An entry point: calls `db`, `delivery` (the queue's Redis) and `app` (the stored
 //! instance key).
+
+mod integrations;
 
 use crate::{
     config::{Config, RedisSetting},
@@ -76,6 +78,7 @@ pub async fn run(config: &Config) -> Vec<Check> {
     checks.push(check_disk("data disk", &config.data_dir));
     checks.push(check_disk("media disk", &config.posts.media_dir));
     checks.push(check_public_address(config, db.as_ref()).await);
+    checks.push(integrations::check_integrations(db.as_ref()).await);
     checks
 }
 
