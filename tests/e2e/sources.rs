@@ -191,7 +191,27 @@ async fn rss_and_json_feeds_become_posts_with_their_hashtags() {
     let channel = herald.create_channel("ceo").await;
     let token = herald.token(&channel).await;
     let feeds = FeedServer::start().await;
-    feeds.set("/feed/", "application/rss+xml; charset=UTF-8", RSS);
+    // The newest post has an image, as WordPress (with Jetpack) gives it in Media RSS.
+    feeds.set(
+        "/office.jpg",
+        "image/jpeg",
+        include_bytes!("../media/gps.jpg").to_vec(),
+    );
+    let rss = RSS
+        .replacen(
+            "xmlns:content=",
+            "xmlns:media=\"http://search.yahoo.com/mrss/\" xmlns:content=",
+            1,
+        )
+        .replacen(
+            "<guid isPermaLink=\"false\">https://blog.example.com/?p=1042</guid>",
+            &format!(
+                "<guid isPermaLink=\"false\">https://blog.example.com/?p=1042</guid>\n\t\t<media:content url=\"{}\" medium=\"image\"><media:description type=\"plain\">Our new office, by the window</media:description></media:content>",
+                feeds.url("/office.jpg")
+            ),
+            1,
+        );
+    feeds.set("/feed/", "application/rss+xml; charset=UTF-8", rss);
     feeds.set("/feed.json", "application/feed+json", JSON_FEED);
     let (status, _) = add_source(
         &herald,
@@ -220,6 +240,19 @@ async fn rss_and_json_feeds_become_posts_with_their_hashtags() {
         office.contains("After two years of remote work"),
         "{office}"
     );
+    let office_post = all
+        .iter()
+        .find(|p| p.source.contains("new office"))
+        .unwrap();
+    let media = db::media_for_posts(&herald.state().db, &[office_post.id])
+        .await
+        .unwrap();
+    assert_eq!(media.len(), 1, "the entry's image is attached");
+    assert_eq!(
+        media[0].description.as_deref(),
+        Some("Our new office, by the window")
+    );
+    assert_eq!(media[0].media_type, "image/jpeg");
     assert!(text.iter().any(|t| t.contains("Our year in review")));
     assert!(
         !text.iter().any(|t| t.contains("Hello world")),

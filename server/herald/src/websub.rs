@@ -94,7 +94,14 @@ pub async fn push(
         return HttpResponse::Accepted().finish();
     };
     data.metrics.source_poll(PollOutcome::Pushed);
-    match sources::take_feed(&data, &source, &feed).await {
+    let client = match sources::client(&data.config, sources::ADD_TIMEOUT) {
+        Ok(client) => client,
+        Err(e) => {
+            tracing::error!(error = %crate::error_chain(&e), "no HTTP client for a pushed feed's images");
+            return HttpResponse::InternalServerError().finish();
+        }
+    };
+    match sources::take_feed(&data, &client, &source, &feed).await {
         Ok(_) => HttpResponse::Accepted().finish(),
         Err(e) => failed(e),
     }

@@ -3,15 +3,14 @@
 
 use super::{posts::media_response, posts::MediaResponse, scope, ApiError, Authorized};
 use crate::{
-    db::{self, MediaId, NewMedia},
-    media::{self, Limits, MediaError},
+    db,
+    media::{self, Limits, MediaError, StoreError},
     state::HeraldState,
 };
 use activitypub_federation::config::Data;
 use actix_multipart::Multipart;
 use actix_web::HttpResponse;
 use futures::StreamExt;
-use std::path::Path;
 use utoipa::ToSchema;
 
 /// The longest alt text, in characters (Mastodon keeps 1,500).
@@ -98,14 +97,6 @@ pub(crate) enum Fields {
     Ignore,
 }
 
-/// The size and pixel limits of an upload, from `[posts]`.
-fn upload_limits(data: &HeraldState) -> Limits {
-    Limits {
-        max_bytes: data.config.posts.max_upload_bytes,
-        max_pixels: data.config.posts.max_upload_pixels,
-    }
-}
-
 fn too_large(limits: Limits) -> ApiError {
     ApiError::TooLarge {
         code: "media_too_large",
@@ -121,7 +112,7 @@ pub(crate) async fn receive_upload(
     channel: &db::Channel,
     fields: Fields,
 ) -> Result<db::Media, ApiError> {
-    let limits = upload_limits(data);
+    let limits = media::limits(data);
     let too_large = || too_large(limits);
     let (mut file, mut description, mut focus) = (None, None, None);
     while let Some(field) = form.next().await {
@@ -173,8 +164,8 @@ pub(crate) async fn receive_upload(
     store_image(data, channel, file, description, focus).await
 }
 
-/// Checks and processes an image (metadata stripped, blurhash made), stores the file and
-/// its row: the one way an image is kept, for posts and for avatars and headers.
+/// Keeps an image (`media::store_image`, the one way an image is kept), with the API's
+/// errors.
 pub(crate) async fn store_image(
     data: &HeraldState,
     channel: &db::Channel,
@@ -182,51 +173,24 @@ pub(crate) async fn store_image(
     description: Option<String>,
     focus: (f64, f64),
 ) -> Result<db::Media, ApiError> {
-    let limits = upload_limits(data);
-    let too_large = || too_large(limits);
-    let processed = tokio::task::spawn_blocking(move || media::process(&file, limits))
+    media::store_image(data, channel, file, description, focus)
         .await
-        .map_err(|e| ApiError::Internal(Box::new(e)))?
         .map_err(|e| match e {
-            MediaError::TooLarge { .. } => too_large(),
-            MediaError::TooManyPixels { .. } => ApiError::TooLarge {
+            StoreError::Media(e @ MediaError::TooLarge { .. }) => ApiError::TooLarge {
+                code: "media_too_large",
+                message: e.to_string(),
+            },
+            StoreError::Media(e @ MediaError::TooManyPixels { .. }) => ApiError::TooLarge {
                 code: "media_too_many_pixels",
                 message: e.to_string(),
             },
-            MediaError::Unsupported(_) => ApiError::UnsupportedType {
+            StoreError::Media(e @ MediaError::Unsupported(_)) => ApiError::UnsupportedType {
                 code: "media_type_unsupported",
                 message: e.to_string(),
             },
-            MediaError::Corrupt(_) => ApiError::invalid("media_invalid", e.to_string()),
-        })?;
-    let id = MediaId(uuid::Uuid::now_v7());
-    let file_name = format!("{id}.{}", processed.extension);
-    store(&data.config.posts.media_dir, &file_name, &processed.bytes)
-        .await
-        .map_err(|e| ApiError::Internal(Box::new(e)))?;
-    let stored = db::insert_media(
-        &data.db,
-        NewMedia {
-            id,
-            channel_id: channel.id,
-            file_name,
-            media_type: processed.media_type.to_string(),
-            size: processed.bytes.len() as u64,
-            width: processed.width,
-            height: processed.height,
-            blurhash: Some(processed.blurhash),
-            description,
-            focus,
-        },
-    )
-    .await?;
-    Ok(stored)
-}
-
-/// Writes a file whole or not at all (a temporary name, then a rename).
-async fn store(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<()> {
-    tokio::fs::create_dir_all(dir).await?;
-    let temporary = dir.join(format!(".{name}.part"));
-    tokio::fs::write(&temporary, bytes).await?;
-    tokio::fs::rename(&temporary, dir.join(name)).await
+            StoreError::Media(e @ MediaError::Corrupt(_)) => {
+                ApiError::invalid("media_invalid", e.to_string())
+            }
+            other => ApiError::Internal(Box::new(other)),
+        })
 }

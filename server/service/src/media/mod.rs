@@ -1,7 +1,12 @@
 //! Uploaded images: the format read from the bytes (never the client's word), size and
 //! pixel limits checked before decoding, the camera's orientation applied, every piece of
 //! metadata (EXIF with GPS position, text chunks) stripped by re-encoding, and a blurhash
-//! for receivers to show while the image loads. A leaf module.
+//! for receivers to show while the image loads; and keeping it (`store`: the file and its
+//! row).
+
+mod store;
+
+pub use store::{limits, store_image, StoreError};
 
 use image::{
     codecs::{jpeg::JpegEncoder, png::PngEncoder, webp::WebPEncoder},

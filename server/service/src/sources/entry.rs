@@ -23,6 +23,9 @@ pub struct Item {
     pub tags: Vec<String>,
     /// When it was last changed (or published).
     pub updated: Option<DateTime<Utc>>,
+    /// Its first image enclosure (RSS `enclosure`, Media RSS content), with the alt text
+    /// the feed gives for it.
+    pub image: Option<(String, Option<String>)>,
 }
 
 /// The text of a feed's text or HTML, as plain text.
@@ -84,6 +87,26 @@ impl Item {
                 }
             }
         }
+        let image = entry.media.iter().find_map(|object| {
+            let url = object.content.iter().find_map(|c| {
+                let url = c.url.as_ref()?;
+                let typed = c.content_type.as_ref().map(|t| t.to_string());
+                let image = match typed.as_deref() {
+                    Some(t) => t.starts_with("image/"),
+                    None => [".jpg", ".jpeg", ".png", ".webp", ".gif"]
+                        .iter()
+                        .any(|ext| url.path().to_ascii_lowercase().ends_with(ext)),
+                };
+                image.then(|| url.to_string())
+            })?;
+            let alt = object
+                .description
+                .as_ref()
+                .or(object.title.as_ref())
+                .map(|t| plain(&t.content, t.content_type.to_string().contains("html")))
+                .filter(|t| !t.is_empty());
+            Some((url, alt))
+        });
         Item {
             key: entry.id.clone(),
             link,
@@ -92,6 +115,7 @@ impl Item {
             content,
             tags,
             updated: entry.updated.or(entry.published),
+            image,
         }
     }
 
@@ -158,6 +182,7 @@ mod tests {
             content: "Lots of things.".into(),
             tags: vec!["release".into(), "rust".into()],
             updated: None,
+            image: None,
         }
     }
 

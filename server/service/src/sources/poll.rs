@@ -100,7 +100,7 @@ async fn poll_one(
             Err(found) => failed(data, source, Some(200), found).await,
             Ok(feed) => {
                 data.metrics.source_poll(PollOutcome::Fetched);
-                take_feed(data, source, &feed).await?;
+                take_feed(data, client, source, &feed).await?;
                 websub::ensure(data, client, source, &feed).await;
                 PollRecord {
                     validators: Some((etag, last_modified)),
@@ -115,6 +115,30 @@ async fn poll_one(
     };
     db::record_poll(&data.db, source.id, record).await?;
     Ok(())
+}
+
+/// The entry's image, fetched (within the upload limit) and kept as an attachment with
+/// the feed's alt text; `None` (the post goes without) when there is none or it fails.
+async fn image_of(
+    data: &HeraldState,
+    client: &reqwest::Client,
+    channel: &db::Channel,
+    item: &entry::Item,
+) -> Option<db::MediaId> {
+    let (url, alt) = item.image.as_ref()?;
+    let max = data.config.posts.max_upload_bytes;
+    let fetch::Fetched::Body { bytes, .. } = fetch::fetch(client, url, None, None, max).await
+    else {
+        tracing::info!(%url, "a feed entry's image could not be fetched");
+        return None;
+    };
+    match crate::media::store_image(data, channel, bytes, alt.clone(), (0.0, 0.0)).await {
+        Ok(media) => Some(media.id),
+        Err(e) => {
+            tracing::info!(%url, error = %crate::error_chain(&e), "a feed entry's image was not taken");
+            None
+        }
+    }
 }
 
 /// A failed poll: backed off (the interval doubled per failure in a row, at most a day);
@@ -164,6 +188,7 @@ async fn failed(
 /// over), and entries whose `updated` moved edit their posts. Returns how many it posted.
 pub async fn take_feed(
     data: &Data<HeraldState>,
+    client: &reqwest::Client,
     source: &Source,
     feed: &Feed,
 ) -> Result<usize, DbError> {
@@ -237,7 +262,10 @@ pub async fn take_feed(
         else {
             continue;
         };
-        let post_input = input(item);
+        let mut post_input = input(item);
+        if let Some(image) = image_of(data, client, &channel, item).await {
+            post_input.media = vec![image];
+        }
         let post_input = match post_input.language.as_deref() {
             Some(lang) if !crate::posts::is_language_tag(lang) => PostInput {
                 language: None,
