@@ -140,6 +140,14 @@ fn transform<'m>(
     let mut in_code = false;
     let mut out = Vec::new();
     for event in Parser::new_ext(markdown, Options::ENABLE_STRIKETHROUGH) {
+        // HTML the owner typed is text, as a reader expects: "We launch <today>" shows
+        // "<today>". Only Markdown syntax becomes markup (a block of HTML, a paragraph).
+        let event = match event {
+            Event::Html(raw) | Event::InlineHtml(raw) => Event::Text(raw),
+            Event::Start(Tag::HtmlBlock) => Event::Start(Tag::Paragraph),
+            Event::End(TagEnd::HtmlBlock) => Event::End(TagEnd::Paragraph),
+            other => other,
+        };
         match &event {
             Event::Start(Tag::Link { .. } | Tag::Image { .. }) => in_link += 1,
             Event::End(TagEnd::Link | TagEnd::Image) => in_link = in_link.saturating_sub(1),
@@ -452,12 +460,39 @@ mod tests {
                 render(attack, &links(&mentions, &tag_url)).html,
                 render_markdown(attack),
             ] {
-                let lower = html.to_lowercase();
+                // What the owner typed may show as text (escaped); no markup of it may
+                // survive. Text has no `<` left, so every `<…>` is a real tag.
+                let markup: String = html
+                    .split('<')
+                    .skip(1)
+                    .map(|t| format!("<{}>", t.split('>').next().unwrap_or_default()))
+                    .collect::<String>()
+                    .to_lowercase();
                 for bad in dangerous {
-                    assert!(!lower.contains(bad), "{attack:?} left {bad:?} in {html:?}");
+                    assert!(!markup.contains(bad), "{attack:?} left {bad:?} in {html:?}");
                 }
+                assert!(!html.contains("<!--"), "{html}");
             }
         }
+    }
+
+    #[test]
+    fn html_the_owner_types_is_text() {
+        let mentions = HashMap::new();
+        let tag_url = |t: &str| format!("/tags/{t}");
+        let html = render(
+            "We launch <today>, **not** <b>tomorrow</b>.",
+            &links(&mentions, &tag_url),
+        )
+        .html;
+        assert_eq!(
+            html,
+            "<p>We launch &lt;today&gt;, <strong>not</strong> &lt;b&gt;tomorrow&lt;/b&gt;.</p>"
+        );
+        assert_eq!(
+            render_markdown("<div>\nhi\n</div>"),
+            "<p>&lt;div&gt;\nhi\n&lt;/div&gt;</p>"
+        );
     }
 
     #[test]
@@ -465,9 +500,10 @@ mod tests {
         let html = render_markdown(
             "<script>alert(1)</script><img src=x onerror=alert(2)>\n\n[x](javascript:alert(3))",
         );
-        assert!(!html.contains("script"), "{html}");
-        assert!(!html.contains("onerror"), "{html}");
-        assert!(!html.contains("javascript"), "{html}");
+        assert!(!html.contains("<script"), "{html}");
+        assert!(html.contains("&lt;script&gt;"), "shown as text: {html}");
+        assert!(!html.contains("<img"), "{html}");
+        assert!(!html.contains("href=\"javascript"), "{html}");
     }
 
     #[test]

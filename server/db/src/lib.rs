@@ -143,7 +143,18 @@ pub async fn connect_with(url: &str, pool: PoolOptions) -> DbResult<DatabaseConn
             o.pragma("journal_mode", "WAL")
                 .pragma("synchronous", "NORMAL")
         });
-    Ok(Database::connect(options).await?)
+    // Switching a new SQLite file to WAL needs it to itself for a moment: a process that
+    // starts while another migrates may find it locked. It waits its turn, a while.
+    let mut attempt = 0;
+    loop {
+        match Database::connect(options.clone()).await {
+            Err(e) if sqlite && attempt < 20 && e.to_string().contains("database is locked") => {
+                attempt += 1;
+                tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+            }
+            result => return Ok(result?),
+        }
+    }
 }
 
 /// Whether `url` names an SQLite database.
