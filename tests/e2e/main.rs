@@ -37,6 +37,7 @@ mod post_lifecycle;
 mod processes;
 mod production_mode;
 mod query_plans;
+mod quotes;
 mod sources;
 mod startup;
 mod team;

@@ -109,6 +109,11 @@ impl Urls {
         self.url(&format!("/activities/{id}"))
     }
 
+    /// A channel's permission for another post to quote one of its posts (FEP-044f).
+    pub fn quote_authorization(&self, id: Uuid) -> Url {
+        self.url(&format!("/quote_authorizations/{id}"))
+    }
+
     pub fn profile_page(&self, name: &ChannelName) -> Url {
         self.url(&format!("/@{name}"))
     }

@@ -24,6 +24,8 @@ pub enum ActivityKind {
     Reject,
     /// A message to a webhook (not ActivityPub).
     Event,
+    /// A channel's permission to quote a post (FEP-044f), served at its id.
+    QuoteAuthorization,
 }
 
 impl ActivityKind {
@@ -37,6 +39,7 @@ impl ActivityKind {
             ActivityKind::Remove => "Remove",
             ActivityKind::Reject => "Reject",
             ActivityKind::Event => "Event",
+            ActivityKind::QuoteAuthorization => "QuoteAuthorization",
         }
     }
 }
@@ -87,6 +90,21 @@ pub async fn activity_by_id(db: &impl ConnectionTrait, id: Uuid) -> DbResult<Act
         .await?
         .ok_or(DbError::NotFound)?
         .try_into()
+}
+
+/// Stores an object that is served, not sent (a quote authorization).
+pub async fn insert_activity(db: &impl ConnectionTrait, new: NewActivity) -> DbResult<()> {
+    activity::ActiveModel {
+        id: Set(new.id.to_string()),
+        channel_id: Set(new.channel_id.0),
+        kind: Set(new.kind.to_string()),
+        post_id: Set(new.post_id.map(|p| p.to_string())),
+        payload: Set(new.payload),
+        created_at: Set(Utc::now()),
+    }
+    .insert(db)
+    .await?;
+    Ok(())
 }
 
 /// Stores an activity addressed to one inbox (an `Accept` to a follower) together with its

@@ -11,6 +11,7 @@ pub mod follow;
 mod interactions;
 pub mod lifecycle;
 mod moving;
+mod quote;
 mod reply;
 mod report;
 mod undo;
@@ -46,6 +47,7 @@ pub async fn dispatch(
         Kind::Block => block::receive(data, activity, sender).await,
         Kind::Move => moving::receive(data, activity, sender).await,
         Kind::Flag => report::receive(data, activity, sender).await,
+        Kind::QuoteRequest => quote::receive(data, activity, sender).await,
         Kind::Other(other) => {
             tracing::debug!(
                 kind = other.as_str(),

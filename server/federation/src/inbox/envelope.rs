@@ -35,13 +35,15 @@ pub enum Kind {
     Move,
     /// A report (Mastodon's `Flag`).
     Flag,
+    /// A request to quote a post (FEP-044f, Mastodon 4.5).
+    QuoteRequest,
     /// A type Herald does not act on, as it was received.
     Other(String),
 }
 
 impl Kind {
     /// The kinds Herald acts on, each with its ActivityStreams type name.
-    const KNOWN: [(Kind, &'static str); 12] = [
+    const KNOWN: [(Kind, &'static str); 13] = [
         (Kind::Follow, "Follow"),
         (Kind::Undo, "Undo"),
         (Kind::Like, "Like"),
@@ -54,6 +56,7 @@ impl Kind {
         (Kind::Block, "Block"),
         (Kind::Move, "Move"),
         (Kind::Flag, "Flag"),
+        (Kind::QuoteRequest, "QuoteRequest"),
     ];
 
     /// The kind named by an ActivityStreams type (case-sensitive, as JSON-LD terms are).

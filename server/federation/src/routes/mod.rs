@@ -61,7 +61,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         web::get().to(collections::get_featured),
     )
     .route("/posts/{id}", web::get().to(objects::get_note))
-    .route("/activities/{id}", web::get().to(objects::get_activity));
+    .route("/activities/{id}", web::get().to(objects::get_activity))
+    .route(
+        "/quote_authorizations/{id}",
+        web::get().to(objects::get_quote_authorization),
+    );
 }
 
 /// An ActivityPub JSON answer. `Vary: Accept` because the same URLs will also answer HTML.

@@ -65,3 +65,26 @@ pub async fn get_activity(
     let payload: serde_json::Value = serde_json::from_str(&activity.payload)?;
     Ok(activity_json(&payload))
 }
+
+/// A channel's permission for another post to quote one of its posts (FEP-044f): what
+/// the quoting server shows as proof. Gone (410) with the post.
+pub async fn get_quote_authorization(
+    id: web::Path<String>,
+    request: HttpRequest,
+    data: Data<HeraldState>,
+) -> Result<HttpResponse, FederationError> {
+    let id = Uuid::parse_str(&id).map_err(|_| FederationError::NotFound)?;
+    let stamp = db::activity_by_id(&data.db, id).await?;
+    if stamp.kind != ActivityKind::QuoteAuthorization.as_str() {
+        return Err(FederationError::NotFound);
+    }
+    refuse_blocked(&request, &data, Some(stamp.channel_id)).await?;
+    if let Some(post_id) = stamp.post_id {
+        let post = db::post_by_uuid(&data.db, post_id).await?;
+        if post.deleted_at.is_some() {
+            return Err(FederationError::Gone);
+        }
+    }
+    let payload: serde_json::Value = serde_json::from_str(&stamp.payload)?;
+    Ok(activity_json(&payload))
+}
