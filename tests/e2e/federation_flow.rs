@@ -270,3 +270,29 @@ fn check_create(create: &Value, herald: &TestInstance, post_id: &str) {
     assert!(note["published"].is_string());
     assert_eq!(note["sensitive"], false);
 }
+
+/// `herald channel delete` tells every follower's server first: a `Delete` of the actor,
+/// signed with the channel's key, delivered by the running worker; then the channel is gone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deleting_a_channel_tells_its_followers_servers() {
+    let f =
+        crate::harness::followed(crate::harness::instance::Options::default(), true, "alice").await;
+    let herald = &f.herald;
+    herald.worker().drain().await.unwrap();
+    let (code, out, err) = herald.run_herald(&["channel", "delete", "ceo"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("told the followers' servers: 1 delivered"),
+        "{out}"
+    );
+    let delete = f
+        .remote
+        .received_of("Delete")
+        .into_iter()
+        .find(|r| r.activity["object"] == herald.url("/channels/ceo"))
+        .expect("the actor's Delete arrived");
+    assert_eq!(delete.key_id, herald.url("/channels/ceo#main-key"));
+    assert_eq!(delete.activity["actor"], herald.url("/channels/ceo"));
+    let (status, _) = herald.get_activity_json(&herald.url("/channels/ceo")).await;
+    assert_ne!(status, 200, "the channel is gone");
+}

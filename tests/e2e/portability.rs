@@ -222,7 +222,9 @@ async fn an_import_on_the_same_domain_keeps_every_id() {
 
     let uploaded = media_files(h);
     assert!(!uploaded.is_empty());
-    let (code, out, err) = h.run_herald(&["channel", "delete", "ceo"]);
+    // `--now`: the channel comes back here under the same ids; its followers must not be
+    // told it is gone.
+    let (code, out, err) = h.run_herald(&["channel", "delete", "ceo", "--now"]);
     assert_eq!(code, 0, "{err}");
     let (status, _) = h.get_activity_json(&h.url("/channels/ceo")).await;
     assert_ne!(status, 200, "the channel is gone");

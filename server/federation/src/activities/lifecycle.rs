@@ -62,6 +62,13 @@ pub fn build_update_note_as(
     update
 }
 
+/// `Delete` of the channel's actor: followers' servers drop the account and its posts.
+pub fn build_delete_actor(urls: &Urls, channel: &Channel) -> (Uuid, OwnActivity) {
+    let id = Uuid::now_v7();
+    let actor = urls.channel(&channel.name);
+    (id, activity(urls, channel, "Delete", json!(actor), id))
+}
+
 /// `Delete` of a post with a `Tombstone` (Mastodon matches the status by its id).
 pub fn build_delete(
     urls: &Urls,

@@ -31,7 +31,16 @@ pub enum ChannelCommand {
     /// Show a channel: handle, addresses, followers and posts.
     Show { name: String },
     /// Delete a channel with its posts, followers and tokens. This cannot be undone.
-    Delete { name: String },
+    ///
+    /// First every follower's server is sent a `Delete` of the actor (so their users see
+    /// the account go), through the queue: a running `herald serve` or `herald worker`
+    /// delivers it, and the command waits for the first attempts (a minute at most).
+    Delete {
+        name: String,
+        /// Remove at once, without telling the followers' servers.
+        #[arg(long)]
+        now: bool,
+    },
     /// Give the person EMAIL a role in channel NAME (or change their role).
     ///
     /// owner: everything, including people, profile, followers and tokens; editor: post,
@@ -107,8 +116,11 @@ pub async fn run(config: Config, command: ChannelCommand) -> Result<(), CliError
             println!("posts:        {posts}");
             println!("created:      {}", channel.created_at.to_rfc3339());
         }
-        ChannelCommand::Delete { name } => {
+        ChannelCommand::Delete { name, now } => {
             let channel = find(&db, &name).await?;
+            if !now {
+                tell_followers(&config, &channel).await?;
+            }
             let files = db::media_files_of_channel(&db, channel.id)
                 .await
                 .map_err(|e| CliError::msg(crate::error_chain(&e)))?;
@@ -143,6 +155,61 @@ pub async fn run(config: Config, command: ChannelCommand) -> Result<(), CliError
         }
         ChannelCommand::Revoke { name, email } => super::user::revoke(&db, &name, &email).await?,
         ChannelCommand::People { name } => super::user::list_people(&db, &name).await?,
+    }
+    Ok(())
+}
+
+/// How long `channel delete` waits for the workers to send the actor's `Delete`.
+const DELETE_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Sends followers' servers the `Delete` of `channel`'s actor and waits until every one
+/// has had its first attempt (or `DELETE_WAIT` passed), saying how it went.
+async fn tell_followers(config: &Config, channel: &db::Channel) -> Result<(), CliError> {
+    let fail = |e: &(dyn std::error::Error + 'static)| CliError::msg(crate::error_chain(e));
+    let herald = crate::app::Herald::start(config.clone()).await?;
+    let data = herald.federation.to_request_data();
+    if db::count_followers(&data.db, channel.id)
+        .await
+        .map_err(|e| fail(&e))?
+        == 0
+    {
+        return Ok(());
+    }
+    let activity = crate::posts::announce_deletion(&data, channel)
+        .await
+        .map_err(|e| fail(&e))?;
+    let started = std::time::Instant::now();
+    let counts = loop {
+        let done = matches!(
+            db::fanout_for_activity(&data.db, activity).await,
+            Ok(fanout) if fanout.state == db::FanoutState::Done
+        );
+        let counts = db::delivery_counts(&data.db, Some(activity))
+            .await
+            .map_err(|e| fail(&e))?;
+        let waiting = counts.get("pending").copied().unwrap_or(0);
+        if done && waiting == 0 {
+            break Some(counts);
+        }
+        if started.elapsed() > DELETE_WAIT {
+            break None;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    };
+    match counts {
+        Some(counts) => {
+            let get = |k: &str| counts.get(k).copied().unwrap_or(0);
+            println!(
+                "told the followers' servers: {} delivered, {} retrying, {} failed",
+                get("delivered"),
+                get("retrying"),
+                get("failed") + get("parked")
+            );
+        }
+        None => eprintln!(
+            "warning: the Delete was not sent within {} s (is `herald serve` or `herald worker` running?); removing the channel anyway",
+            DELETE_WAIT.as_secs()
+        ),
     }
     Ok(())
 }

@@ -188,3 +188,33 @@ pub async fn update_profile(
     }
     Ok(channel)
 }
+
+/// Tells every follower's server that `channel` is going: a `Delete` of its actor, fanned
+/// out through the queue like any activity. Returns the activity's id, whose deliveries
+/// the caller may wait for before removing the channel (the workers need its key).
+pub async fn announce_deletion(
+    data: &HeraldState,
+    channel: &Channel,
+) -> Result<uuid::Uuid, PostError> {
+    let (id, delete) =
+        crate::federation::activities::lifecycle::build_delete_actor(&data.urls, channel);
+    let fanout = db::store_broadcast(
+        &data.db,
+        Broadcast {
+            activity: NewActivity {
+                id,
+                channel_id: channel.id,
+                kind: ActivityKind::Delete,
+                post_id: None,
+                payload: serde_json::to_string(&delete)?,
+            },
+            extra_inboxes: Vec::new(),
+            held: false,
+        },
+    )
+    .await?;
+    if let Err(err) = data.queue.enqueue_fanout(fanout).await {
+        tracing::warn!(error = %crate::error_chain(&err), "could not enqueue a fan-out");
+    }
+    Ok(id)
+}
