@@ -13,6 +13,7 @@ mod m20261125_000004_add_inbound_and_moderation;
 mod m20261204_000001_add_oauth;
 mod m20261204_000002_add_people;
 mod m20261204_000003_add_sources_and_webhooks;
+mod m20261204_000004_add_moves;
 
 /// The ordered list of Herald's migrations.
 pub struct Migrator;
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000001_add_oauth::Migration),
             Box::new(m20261204_000002_add_people::Migration),
             Box::new(m20261204_000003_add_sources_and_webhooks::Migration),
+            Box::new(m20261204_000004_add_moves::Migration),
         ]
     }
 }

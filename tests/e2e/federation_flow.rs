@@ -296,3 +296,53 @@ async fn deleting_a_channel_tells_its_followers_servers() {
     let (status, _) = herald.get_activity_json(&herald.url("/channels/ceo")).await;
     assert_ne!(status, 200, "the channel is gone");
 }
+
+/// Aliases and moving: `herald channel alias` sets `alsoKnownAs` (followers get the
+/// actor's Update); `herald channel move` is refused until the new account lists the
+/// channel, then sends the Move and shows `movedTo`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_channel_takes_aliases_and_moves() {
+    let f =
+        crate::harness::followed(crate::harness::instance::Options::default(), true, "alice").await;
+    let herald = &f.herald;
+    herald.worker().drain().await.unwrap();
+    let channel_id = herald.url("/channels/ceo");
+    let old = f.remote.add_user("old");
+    let (code, out, err) =
+        herald.run_herald(&["channel", "alias", "ceo", "--add", old.id.as_str()]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains(old.id.as_str()), "{out}");
+    herald.worker().drain().await.unwrap();
+    let (_, actor) = herald.get_activity_json(&channel_id).await;
+    assert_eq!(actor["alsoKnownAs"], json!([old.id]), "{actor}");
+    assert!(
+        f.remote
+            .received_of("Update")
+            .iter()
+            .any(|r| r.activity["object"]["alsoKnownAs"] == json!([old.id])),
+        "followers got the actor's Update"
+    );
+
+    let new_home = f.remote.add_user("newhome");
+    let (code, _, err) =
+        herald.run_herald(&["channel", "move", "ceo", "--to", new_home.id.as_str()]);
+    assert_ne!(code, 0);
+    assert!(err.contains("alsoKnownAs"), "{err}");
+    assert!(f.remote.received_of("Move").is_empty(), "nothing was sent");
+    f.remote
+        .set_actor_field(&new_home, "alsoKnownAs", json!([channel_id]));
+    let (code, out, err) =
+        herald.run_herald(&["channel", "move", "ceo", "--to", new_home.id.as_str()]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("moved to"), "{out}");
+    herald.worker().drain().await.unwrap();
+    let moved = crate::harness::eventually("the Move arrives", WAIT, || async {
+        f.remote.received_of("Move").into_iter().next()
+    })
+    .await;
+    assert_eq!(moved.activity["object"], channel_id);
+    assert_eq!(moved.activity["target"], new_home.id.to_string());
+    assert_eq!(moved.key_id, format!("{channel_id}#main-key"));
+    let (_, actor) = herald.get_activity_json(&channel_id).await;
+    assert_eq!(actor["movedTo"], new_home.id.to_string(), "{actor}");
+}

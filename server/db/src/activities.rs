@@ -22,6 +22,7 @@ pub enum ActivityKind {
     Add,
     Remove,
     Reject,
+    Move,
     /// A message to a webhook (not ActivityPub).
     Event,
     /// A channel's permission to quote a post (FEP-044f), served at its id.
@@ -38,6 +39,7 @@ impl ActivityKind {
             ActivityKind::Add => "Add",
             ActivityKind::Remove => "Remove",
             ActivityKind::Reject => "Reject",
+            ActivityKind::Move => "Move",
             ActivityKind::Event => "Event",
             ActivityKind::QuoteAuthorization => "QuoteAuthorization",
         }

@@ -37,6 +37,10 @@ pub struct Channel {
     pub manually_approves: bool,
     /// Posts carry their author's name as a signature line (Telegram's "sign messages").
     pub sign_posts: bool,
+    /// The channel's other accounts (actor ids): a Move from one of them is accepted.
+    pub also_known_as: Vec<String>,
+    /// The account the channel moved to (an actor id).
+    pub moved_to: Option<String>,
 }
 
 /// A change of profile: each `Some` replaces the stored value.
@@ -53,6 +57,8 @@ pub struct ProfileChanges {
     pub header: Option<Option<MediaId>>,
     pub manually_approves: Option<bool>,
     pub sign_posts: Option<bool>,
+    pub also_known_as: Option<Vec<String>>,
+    pub moved_to: Option<Option<String>>,
 }
 
 impl fmt::Debug for Channel {
@@ -97,6 +103,8 @@ impl TryFrom<channel::Model> for Channel {
             header: m.header_id.as_deref().and_then(MediaId::parse),
             manually_approves: m.manually_approves,
             sign_posts: m.sign_posts,
+            also_known_as: from_json(m.also_known_as.as_deref()),
+            moved_to: m.moved_to,
         })
     }
 }
@@ -120,6 +128,8 @@ pub async fn create_channel(db: &impl ConnectionTrait, new: NewChannel) -> DbRes
         header_id: Set(None),
         manually_approves: Set(false),
         sign_posts: Set(false),
+        also_known_as: Set(None),
+        moved_to: Set(None),
         ..Default::default()
     }
     .insert(db)
@@ -164,6 +174,12 @@ pub async fn update_profile(
     }
     if let Some(v) = changes.sign_posts {
         active.sign_posts = Set(v);
+    }
+    if let Some(v) = changes.also_known_as {
+        active.also_known_as = Set(Some(to_json(&v)));
+    }
+    if let Some(v) = changes.moved_to {
+        active.moved_to = Set(v);
     }
     if let Some(v) = changes.manually_approves {
         active.manually_approves = Set(v);

@@ -149,6 +149,8 @@ pub async fn import_channel(db: &DatabaseConnection, records: ChannelRecords) ->
         header_id: Set(c.header.map(|m| m.to_string())),
         manually_approves: Set(c.manually_approves),
         sign_posts: Set(c.sign_posts),
+        also_known_as: Set(Some(to_json(&c.also_known_as))),
+        moved_to: Set(c.moved_to.clone()),
         ..Default::default()
     }
     .insert(&txn)

@@ -21,6 +21,8 @@ pub struct Model {
     pub header_id: Option<String>,
     pub manually_approves: bool,
     pub sign_posts: bool,
+    pub also_known_as: Option<String>,
+    pub moved_to: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -62,6 +62,16 @@ pub fn build_update_note_as(
     update
 }
 
+/// `Move` of the channel to `target` (which lists the channel in `alsoKnownAs`):
+/// followers' servers move their follows there.
+pub fn build_move(urls: &Urls, channel: &Channel, target: &url::Url) -> (Uuid, OwnActivity) {
+    let id = Uuid::now_v7();
+    let actor = urls.channel(&channel.name);
+    let mut moving = activity(urls, channel, "Move", json!(actor), id);
+    moving.target = Some(target.clone());
+    (id, moving)
+}
+
 /// `Delete` of the channel's actor: followers' servers drop the account and its posts.
 pub fn build_delete_actor(urls: &Urls, channel: &Channel) -> (Uuid, OwnActivity) {
     let id = Uuid::now_v7();

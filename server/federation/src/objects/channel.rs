@@ -90,6 +90,12 @@ impl ApubChannel {
             interaction_policy: Some(json!({
                 "canFeature": { "automaticApproval": [PUBLIC], "manualApproval": [] }
             })),
+            also_known_as: c
+                .also_known_as
+                .iter()
+                .filter_map(|a| Url::parse(a).ok())
+                .collect(),
+            moved_to: c.moved_to.as_deref().and_then(|m| Url::parse(m).ok()),
         }
     }
 }

@@ -68,6 +68,8 @@ impl InstanceActor {
             icon: None,
             image: None,
             interaction_policy: None,
+            also_known_as: Vec::new(),
+            moved_to: None,
         }
     }
 }

@@ -71,6 +71,12 @@ pub struct Actor {
     /// `canFeature`: who may add the channel to collections (Mastodon 4.6, FEP-7aa9).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub interaction_policy: Option<Value>,
+    /// The channel's other accounts: a Move from one of them is accepted by followers.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub also_known_as: Vec<Url>,
+    /// Where the channel moved.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub moved_to: Option<Url>,
 }
 
 /// A remote actor document, read leniently: only what federation needs is kept.

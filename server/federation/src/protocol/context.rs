@@ -17,6 +17,8 @@ pub fn actor_context() -> Value {
             "manuallyApprovesFollowers": "as:manuallyApprovesFollowers",
             "toot": "http://joinmastodon.org/ns#",
             "featured": { "@id": "toot:featured", "@type": "@id" },
+            "alsoKnownAs": { "@id": "as:alsoKnownAs", "@type": "@id" },
+            "movedTo": { "@id": "as:movedTo", "@type": "@id" },
             "discoverable": "toot:discoverable",
             "indexable": "toot:indexable",
             "schema": "http://schema.org#",

@@ -168,6 +168,7 @@ pub async fn patch_channel(
         header: media_id(body.header_id)?,
         manually_approves: body.manually_approves_followers,
         sign_posts: body.sign_posts,
+        also_known_as: None,
     };
     let channel = posts::update_profile(&data, &channel, &auth.actor, input).await?;
     Ok(HttpResponse::Ok().json(response(&data, &channel).await?))

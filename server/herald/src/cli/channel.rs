@@ -51,6 +51,26 @@ pub enum ChannelCommand {
         #[arg(long, value_parser = ["owner", "editor", "viewer"])]
         role: String,
     },
+    /// List, add or remove the channel's other accounts (`alsoKnownAs`): a Move from one
+    /// of them into this channel is then accepted by followers' servers.
+    ///
+    /// TARGET is `@user@domain` or an actor URL; followers get the actor's Update.
+    Alias {
+        name: String,
+        #[arg(long, value_name = "TARGET")]
+        add: Option<String>,
+        /// An actor id, as listed.
+        #[arg(long, value_name = "ACTOR")]
+        remove: Option<String>,
+    },
+    /// Move channel NAME to another account, which must list the channel in its
+    /// `alsoKnownAs` ("moving from" in Mastodon): followers get a Move, and their servers
+    /// follow the new account; the channel shows `movedTo`.
+    Move {
+        name: String,
+        #[arg(long, value_name = "TARGET")]
+        to: String,
+    },
     /// Take the person EMAIL's role in channel NAME away.
     Revoke { name: String, email: String },
     /// List the people of channel NAME with their roles.
@@ -155,6 +175,10 @@ pub async fn run(config: Config, command: ChannelCommand) -> Result<(), CliError
         }
         ChannelCommand::Revoke { name, email } => super::user::revoke(&db, &name, &email).await?,
         ChannelCommand::People { name } => super::user::list_people(&db, &name).await?,
+        ChannelCommand::Alias { name, add, remove } => {
+            super::moving::alias(&config, &name, add, remove).await?
+        }
+        ChannelCommand::Move { name, to } => super::moving::move_to(&config, &name, &to).await?,
     }
     Ok(())
 }

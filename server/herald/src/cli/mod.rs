@@ -10,6 +10,7 @@ mod export;
 mod import;
 mod migrate;
 mod moderation;
+mod moving;
 mod serve;
 mod source;
 mod token;

@@ -206,6 +206,7 @@ pub async fn profile_submit(
         header,
         manually_approves: Some(form.checked("manually_approves")),
         sign_posts: Some(form.checked("sign_posts")),
+        also_known_as: None,
     };
     match posts::update_profile(&data, &channel, &visitor.actor(), input).await {
         Ok(_) => Ok(super::redirect(&format!(

@@ -307,6 +307,7 @@ pub async fn update_credentials(
         header,
         manually_approves: changes.flag("locked"),
         sign_posts: None,
+        also_known_as: None,
     };
     let updated = posts::update_profile(&data, channel, &token.actor, input).await?;
     Ok(HttpResponse::Ok().json(account_json(&data, &updated, true).await?))

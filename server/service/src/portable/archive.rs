@@ -101,6 +101,11 @@ pub struct ArchivedChannel {
     /// Posts carry their author's name (absent in archives before 0.x: off).
     #[serde(default)]
     pub sign_posts: bool,
+    /// The channel's other accounts (absent in older archives: none).
+    #[serde(default)]
+    pub also_known_as: Vec<String>,
+    #[serde(default)]
+    pub moved_to: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     /// The RSA key pair, PEM: followers' servers know the actor by this public key.

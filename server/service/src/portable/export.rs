@@ -88,6 +88,8 @@ fn archived_channel(c: &Channel) -> ArchivedChannel {
         bot: c.bot,
         manually_approves: c.manually_approves,
         sign_posts: c.sign_posts,
+        also_known_as: c.also_known_as.clone(),
+        moved_to: c.moved_to.clone(),
         created_at: c.created_at,
         updated_at: c.updated_at,
         public_key_pem: c.public_key_pem.clone(),

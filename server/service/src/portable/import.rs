@@ -353,6 +353,8 @@ fn channel_row(c: ArchivedChannel, name: ChannelName, ids: &Ids) -> Result<Chann
         header: c.header.map(|m| ids.media(m)).transpose()?,
         manually_approves: c.manually_approves,
         sign_posts: c.sign_posts,
+        also_known_as: c.also_known_as,
+        moved_to: c.moved_to,
     })
 }
 

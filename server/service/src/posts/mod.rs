@@ -16,7 +16,7 @@ pub(crate) use body::valid_language as is_language_tag;
 pub use body::{MediaText, PostInput, MAX_MEDIA, MAX_SUMMARY_CHARS};
 pub use held::{release as release_held, release_stale as release_stale_held};
 pub use lifecycle::{create, delete, edit, pin, preview, publish_due, Preview, Published};
-pub use profile::{announce_deletion, update_profile, ProfileInput, MAX_FIELDS};
+pub use profile::{announce_deletion, move_channel, update_profile, ProfileInput, MAX_FIELDS};
 
 use crate::db::DbError;
 

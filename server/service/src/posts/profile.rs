@@ -33,6 +33,8 @@ pub struct ProfileInput {
     pub manually_approves: Option<bool>,
     /// Posts carry their author's name as a signature line.
     pub sign_posts: Option<bool>,
+    /// The channel's other accounts (actor ids), replacing the current list.
+    pub also_known_as: Option<Vec<String>>,
 }
 
 fn too_long(code: &'static str, what: &str, max: usize) -> PostError {
@@ -54,6 +56,7 @@ impl ProfileInput {
             header,
             manually_approves,
             sign_posts: _,
+            also_known_as,
         } = self;
         display_name.is_some()
             || summary.is_some()
@@ -64,6 +67,7 @@ impl ProfileInput {
             || avatar.is_some()
             || header.is_some()
             || manually_approves.is_some()
+            || also_known_as.is_some()
     }
 
     fn validate(&self) -> Result<(), PostError> {
@@ -152,6 +156,8 @@ pub async fn update_profile(
         header: input.header,
         manually_approves: input.manually_approves,
         sign_posts: input.sign_posts,
+        also_known_as: input.also_known_as,
+        moved_to: None,
     };
     let channel = db::update_profile(&data.db, channel.id, changes).await?;
     crate::people::audit(
@@ -217,4 +223,71 @@ pub async fn announce_deletion(
         tracing::warn!(error = %crate::error_chain(&err), "could not enqueue a fan-out");
     }
     Ok(id)
+}
+
+/// Moves `channel` to `target`, another server's account that lists the channel in its
+/// `alsoKnownAs` (else receivers would refuse the move): `movedTo` is set, and followers
+/// get the actor's `Update` and a `Move`, so their servers follow the new account.
+pub async fn move_channel(
+    data: &HeraldState,
+    channel: &Channel,
+    by: &db::Actor,
+    target: &db::RemoteActor,
+) -> Result<Channel, PostError> {
+    let ours = data.urls.channel(&channel.name).to_string();
+    if !target.also_known_as.iter().any(|a| a == &ours) {
+        return Err(PostError::invalid(
+            "move_not_aliased",
+            format!(
+                "{} does not list {ours} in its alsoKnownAs: add this channel as an alias (\"moving from\") on the new account first",
+                target.uri
+            ),
+        ));
+    }
+    let changes = ProfileChanges {
+        moved_to: Some(Some(target.uri.to_string())),
+        ..ProfileChanges::default()
+    };
+    let channel = db::update_profile(&data.db, channel.id, changes).await?;
+    crate::people::audit(
+        &data.db,
+        &channel,
+        by,
+        db::AuditAction::ProfileChanged,
+        "moved",
+    )
+    .await;
+    let images = crate::db::ChannelImages::load(&data.db, &channel).await?;
+    let actor = ApubChannel::new(channel.clone(), &data.urls).to_actor(&data.urls, &images);
+    let (update_id, update) = build_update_actor(&data.urls, &channel, &actor);
+    let (move_id, moving) =
+        crate::federation::activities::lifecycle::build_move(&data.urls, &channel, &target.uri);
+    for (id, kind, payload) in [
+        (
+            update_id,
+            ActivityKind::Update,
+            serde_json::to_string(&update)?,
+        ),
+        (move_id, ActivityKind::Move, serde_json::to_string(&moving)?),
+    ] {
+        let fanout = db::store_broadcast(
+            &data.db,
+            Broadcast {
+                activity: NewActivity {
+                    id,
+                    channel_id: channel.id,
+                    kind,
+                    post_id: None,
+                    payload,
+                },
+                extra_inboxes: Vec::new(),
+                held: false,
+            },
+        )
+        .await?;
+        if let Err(err) = data.queue.enqueue_fanout(fanout).await {
+            tracing::warn!(error = %crate::error_chain(&err), "could not enqueue a fan-out");
+        }
+    }
+    Ok(channel)
 }
