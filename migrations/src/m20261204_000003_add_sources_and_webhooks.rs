@@ -204,6 +204,12 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        // Webhook messages are no ActivityPub: an older Herald must not send them.
+        let db = manager.get_connection();
+        db.execute_unprepared("DELETE FROM deliveries WHERE webhook_id IS NOT NULL")
+            .await?;
+        db.execute_unprepared("DELETE FROM activities WHERE kind = 'Event'")
+            .await?;
         manager
             .drop_index(
                 Index::drop()

@@ -376,6 +376,19 @@ async fn websub_pushes_arrive_without_waiting_for_a_poll() {
     let all = posts(&herald, &channel).await;
     assert_eq!(all.len(), 2, "taken at once");
     assert!(all[0].source.contains("v2.0.0"));
+    // A stranger cannot switch the subscription off: `denied` answers only a request.
+    let denied = reqwest::get(format!(
+        "{}?hub.mode=denied&hub.topic={}",
+        subscription.callback,
+        url::form_urlencoded::byte_serialize(subscription.topic.as_bytes()).collect::<String>()
+    ))
+    .await
+    .unwrap();
+    assert_eq!(denied.status(), 404);
+    let (_, listed, _) = herald
+        .api(&token, Method::GET, "/api/v1/channels/ceo/sources", None)
+        .await;
+    assert_eq!(listed[0]["websub"], "active", "{listed}");
     // A verification for a topic the source never asked for is refused.
     let wrong = reqwest::get(format!(
         "{}?hub.mode=subscribe&hub.topic=https%3A%2F%2Fevil.example%2F&hub.challenge=x",

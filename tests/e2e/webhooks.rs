@@ -188,23 +188,26 @@ async fn a_channels_events_reach_its_webhook_signed() {
     }
     verify_independently(&secret, &got);
     let id = hook["id"].as_i64().unwrap();
-    let (status, messages, _) = herald
-        .api(
-            &f.token,
-            Method::GET,
-            &format!("/api/v1/channels/ceo/webhooks/{id}/deliveries"),
-            None,
-        )
-        .await;
-    assert_eq!(status, 200);
-    let messages = messages.as_array().unwrap();
+    // The worker records each outcome just after the receiver answers: wait for them.
+    let messages = eventually("every message is recorded delivered", WAIT, || async {
+        let (status, messages, _) = herald
+            .api(
+                &f.token,
+                Method::GET,
+                &format!("/api/v1/channels/ceo/webhooks/{id}/deliveries"),
+                None,
+            )
+            .await;
+        assert_eq!(status, 200);
+        let messages = messages.as_array().cloned().unwrap_or_default();
+        let done = messages.len() == events.len()
+            && messages
+                .iter()
+                .all(|m| m["state"] == "delivered" && m["attempts"] == 1);
+        done.then_some(messages)
+    })
+    .await;
     assert_eq!(messages.len(), events.len());
-    assert!(
-        messages
-            .iter()
-            .all(|m| m["state"] == "delivered" && m["attempts"] == 1),
-        "{messages:?}"
-    );
 }
 
 /// A receiver that fails gets the message again with backoff, the same id each time, until

@@ -1,7 +1,7 @@
 //! Channels: the local actors that owners post as.
 
 use super::{
-    entities::{audit_entry, channel, membership},
+    entities::{audit_entry, channel, membership, webhook},
     policy::{from_json, to_json},
     ChannelId, ChannelName, DbError, DbResult, InteractionPolicy, MediaId, ProfileField,
 };
@@ -234,6 +234,14 @@ pub async fn delete_channel(db: &impl ConnectionTrait, id: ChannelId) -> DbResul
         .await?;
     audit_entry::Entity::delete_many()
         .filter(audit_entry::Column::ChannelId.eq(id.0))
+        .exec(db)
+        .await?;
+    // So are its feed sources with their entries, and its webhooks.
+    for source in super::sources_of(db, id).await? {
+        super::delete_source(db, source.id).await?;
+    }
+    webhook::Entity::delete_many()
+        .filter(webhook::Column::ChannelId.eq(id.0))
         .exec(db)
         .await?;
     Ok(())

@@ -153,14 +153,14 @@ pub async fn send(
             }
             outcome::classify(status, retry_after)
         }
-        Err(e) => network_failure(&e),
+        Err(e) => network_failure(e),
     }
 }
 
 /// What a request that got no answer comes to: refused by the SSRF guard for good, or a
 /// network failure worth retrying.
-pub(crate) fn network_failure(e: &reqwest::Error) -> Outcome {
-    if guard::is_refusal(e) {
+pub(crate) fn network_failure(e: reqwest::Error) -> Outcome {
+    if guard::is_refusal(&e) {
         return Outcome::Rejected {
             status: None,
             reason: "refused: the host has no public address".into(),
@@ -173,7 +173,8 @@ pub(crate) fn network_failure(e: &reqwest::Error) -> Outcome {
         } else if e.is_connect() {
             "could not connect".into()
         } else {
-            format!("network error: {e}")
+            // Without the URL: it may be a reader's inbox, or a webhook's secret path.
+            format!("network error: {}", crate::error_chain(&e.without_url()))
         },
         after: None,
     }

@@ -173,7 +173,7 @@ pub(crate) async fn send(
             }
             outcome::classify(status, retry_after)
         }
-        Err(e) => crate::send::network_failure(&e),
+        Err(e) => crate::send::network_failure(e),
     }
 }
 

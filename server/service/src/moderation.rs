@@ -103,11 +103,23 @@ pub async fn answer_follower(
     if let Some(follow) = stored_follow(&entry.follow_uri, &actor.uri, &channel_id) {
         send_answer(data, channel, follow, &actor, approve).await?;
     }
-    let action = if approve {
-        db::AuditAction::FollowerApproved
+    let (action, event) = if approve {
+        (
+            db::AuditAction::FollowerApproved,
+            db::EventKind::FollowerAdded,
+        )
     } else {
-        db::AuditAction::FollowerRemoved
+        (
+            db::AuditAction::FollowerRemoved,
+            db::EventKind::FollowerRemoved,
+        )
     };
     crate::people::audit(&data.db, channel, by, action, &entry.actor_uri).await;
+    // A refused request was never a follower: nothing to tell.
+    if approve || !entry.pending {
+        let data_json =
+            serde_json::json!({ "channel": channel.name.as_str(), "actor": entry.actor_uri });
+        crate::delivery::webhooks::emit(&data.db, &data.queue, channel.id, event, data_json).await;
+    }
     Ok(())
 }

@@ -128,12 +128,35 @@ impl Item {
             truncated(self.summary.clone(), SUMMARY_CHARS)
         };
         let hashtags: Vec<String> = self.tags.iter().map(|t| format!("#{t}")).collect();
-        let text = template
-            .replace("{title}", &self.title)
-            .replace("{summary}", &summary)
-            .replace("{content}", &self.content)
-            .replace("{link}", self.link.as_deref().unwrap_or_default())
-            .replace("{hashtags}", &hashtags.join(" "));
+        let hashtags = hashtags.join(" ");
+        let link = self.link.as_deref().unwrap_or_default();
+        // One pass over the template: a title that reads `{content}` stays as it is.
+        let mut text = String::with_capacity(template.len() + self.content.len());
+        let mut rest = template;
+        while let Some(open) = rest.find('{') {
+            text.push_str(&rest[..open]);
+            let after = &rest[open..];
+            let filled = [
+                ("{title}", self.title.as_str()),
+                ("{summary}", summary.as_str()),
+                ("{content}", self.content.as_str()),
+                ("{link}", link),
+                ("{hashtags}", hashtags.as_str()),
+            ]
+            .into_iter()
+            .find(|(name, _)| after.starts_with(name));
+            match filled {
+                Some((name, value)) => {
+                    text.push_str(value);
+                    rest = &after[name.len()..];
+                }
+                None => {
+                    text.push('{');
+                    rest = &after[1..];
+                }
+            }
+        }
+        text.push_str(rest);
         let mut out = String::new();
         for line in text.lines() {
             let line = line.trim_end();
@@ -202,6 +225,12 @@ mod tests {
             "New: Release 2.0 https://example.com/a"
         );
         assert_eq!(hashtag("Open Source!"), Some("OpenSource".into()));
+        let mut tricky = item();
+        tricky.title = "About {content} {x}".into();
+        assert_eq!(
+            tricky.render("{title}: {link}"),
+            "About {content} {x}: https://example.com/a"
+        );
         assert_eq!(hashtag("2024"), None);
     }
 }

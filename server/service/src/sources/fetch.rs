@@ -37,22 +37,37 @@ fn max_age(headers: &header::HeaderMap) -> Option<Duration> {
             .or_else(|| d.strip_prefix("s-maxage="))
             .and_then(|n| n.parse::<u64>().ok())
             .map(Duration::from_secs)
+            .map(|d| d.min(MAX_WAIT))
     })
 }
 
 fn retry_after(headers: &header::HeaderMap) -> Option<Duration> {
     let value = headers.get(header::RETRY_AFTER)?.to_str().ok()?;
-    crate::delivery::outcome::parse_retry_after(value, SystemTime::now())
+    crate::delivery::outcome::parse_retry_after(value, SystemTime::now()).map(|d| d.min(MAX_WAIT))
 }
 
-/// GETs `url` with the stored validators, reading at most `max_bytes`.
+/// The longest a feed's server may ask to be left alone (its `max-age` or `Retry-After`).
+pub const MAX_WAIT: Duration = Duration::from_secs(86400);
+
+/// GETs `url` with the stored validators, reading at most `max_bytes`. The URL is
+/// checked first (https and a public address, outside debug mode), whoever named it.
 pub async fn fetch(
     client: &reqwest::Client,
+    debug: bool,
     url: &str,
     etag: Option<&str>,
     last_modified: Option<&str>,
     max_bytes: u64,
 ) -> Fetched {
+    let checked = url::Url::parse(url)
+        .map_err(|e| e.to_string())
+        .and_then(|u| crate::guard::check_redirect(&u, 0, debug).map_err(|r| r.to_string()));
+    if let Err(refusal) = checked {
+        return Fetched::Failed {
+            status: None,
+            reason: format!("refused: {refusal}"),
+        };
+    }
     let mut request = client.get(url).header(header::ACCEPT, ACCEPT);
     if let Some(etag) = etag {
         request = request.header(header::IF_NONE_MATCH, etag);
@@ -63,12 +78,13 @@ pub async fn fetch(
     let response = match request.send().await {
         Ok(response) => response,
         Err(e) => {
+            // The cause alone: reqwest's own text names the URL, which may carry a secret.
             let reason = if crate::guard::is_refusal(&e) {
                 "refused: the host has no public address".to_string()
             } else if e.is_timeout() {
                 "timed out".to_string()
             } else {
-                format!("could not fetch: {}", crate::error_chain(&e))
+                format!("could not fetch: {}", crate::error_chain(&e.without_url()))
             };
             return Fetched::Failed {
                 status: None,
@@ -130,5 +146,33 @@ pub async fn fetch(
         etag: text(header::ETAG),
         last_modified: text(header::LAST_MODIFIED),
         max_age: max_age(&headers),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A feed, the image an entry names and a hub are all fetched through here: outside
+    /// debug mode, no private address and no plain http, whoever named the URL.
+    #[tokio::test]
+    async fn private_addresses_are_refused_whoever_names_them() {
+        let client = reqwest::Client::new();
+        for url in [
+            "https://127.0.0.1/feed",
+            "https://169.254.169.254/latest/meta-data",
+            "https://localhost/x.png",
+            "http://blog.example.com/feed",
+        ] {
+            match fetch(&client, false, url, None, None, 1024).await {
+                Fetched::Failed {
+                    status: None,
+                    reason,
+                } => {
+                    assert!(reason.starts_with("refused"), "{url}: {reason}")
+                }
+                _ => panic!("{url} was fetched"),
+            }
+        }
     }
 }

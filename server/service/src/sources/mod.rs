@@ -110,7 +110,16 @@ pub async fn add_source(
         ));
     }
     let client = client(config, ADD_TIMEOUT)?;
-    match fetch::fetch(&client, url.as_str(), None, None, defaults.max_bytes).await {
+    match fetch::fetch(
+        &client,
+        config.debug,
+        url.as_str(),
+        None,
+        None,
+        defaults.max_bytes,
+    )
+    .await
+    {
         fetch::Fetched::Body {
             bytes,
             content_type,

@@ -37,8 +37,11 @@ pub async fn poll_due(
     Ok(polled)
 }
 
+/// `now` plus `wait`, at most a day later (a server cannot ask to be left for a year).
 fn later(now: DateTime<Utc>, wait: Duration) -> DateTime<Utc> {
-    now + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::days(1))
+    let wait =
+        chrono::Duration::from_std(wait.min(MAX_BACKOFF)).unwrap_or(chrono::Duration::days(1));
+    now.checked_add_signed(wait).unwrap_or(now)
 }
 
 async fn poll_one(
@@ -50,6 +53,7 @@ async fn poll_one(
     let max_bytes = data.config.sources.max_bytes;
     let fetched = fetch::fetch(
         client,
+        data.config.debug,
         &source.url,
         source.etag.as_deref(),
         source.last_modified.as_deref(),
@@ -127,7 +131,8 @@ async fn image_of(
 ) -> Option<db::MediaId> {
     let (url, alt) = item.image.as_ref()?;
     let max = data.config.posts.max_upload_bytes;
-    let fetch::Fetched::Body { bytes, .. } = fetch::fetch(client, url, None, None, max).await
+    let fetch::Fetched::Body { bytes, .. } =
+        fetch::fetch(client, data.config.debug, url, None, None, max).await
     else {
         tracing::info!(%url, "a feed entry's image could not be fetched");
         return None;

@@ -47,6 +47,16 @@ pub(super) async fn ensure(
     if current && fresh {
         return;
     }
+    let hub_checked = url::Url::parse(&hub)
+        .ok()
+        .is_some_and(|u| crate::guard::check_redirect(&u, 0, data.config.debug).is_ok());
+    if !hub_checked {
+        tracing::info!(
+            source = source.id.0,
+            "the feed names a WebSub hub that is refused"
+        );
+        return;
+    }
     let Some(secret) = random_secret() else {
         return;
     };
@@ -115,7 +125,9 @@ pub async fn websub_verification(
         return Ok(VerifyAnswer::Unknown);
     }
     match (mode, challenge) {
-        ("subscribe", Some(challenge)) if found.websub_state.is_some() => {
+        ("subscribe", Some(challenge))
+            if matches!(found.websub_state.as_deref(), Some("requested" | "active")) =>
+        {
             let lease = lease_seconds.unwrap_or(LEASE_SECS).clamp(60, 365 * 86400);
             db::set_websub(
                 &data.db,
@@ -130,7 +142,8 @@ pub async fn websub_verification(
             Ok(VerifyAnswer::Challenge(challenge.to_string()))
         }
         ("unsubscribe", Some(challenge)) => Ok(VerifyAnswer::Challenge(challenge.to_string())),
-        ("denied", _) => {
+        // Only an answer to our request: a stranger cannot switch the subscription off.
+        ("denied", _) if found.websub_state.as_deref() == Some("requested") => {
             db::set_websub(
                 &data.db,
                 source,
