@@ -315,13 +315,14 @@ async fn a_channel_takes_aliases_and_moves() {
     herald.worker().drain().await.unwrap();
     let (_, actor) = herald.get_activity_json(&channel_id).await;
     assert_eq!(actor["alsoKnownAs"], json!([old.id]), "{actor}");
-    assert!(
+    // The background worker may hold the job: wait for the delivery.
+    crate::harness::eventually("followers get the actor's Update", WAIT, || async {
         f.remote
             .received_of("Update")
-            .iter()
-            .any(|r| r.activity["object"]["alsoKnownAs"] == json!([old.id])),
-        "followers got the actor's Update"
-    );
+            .into_iter()
+            .find(|r| r.activity["object"]["alsoKnownAs"] == json!([old.id]))
+    })
+    .await;
 
     let new_home = f.remote.add_user("newhome");
     let (code, _, err) =
