@@ -376,3 +376,60 @@ async fn bad_webhooks_are_refused() {
         .await;
     assert_eq!((status, listed), (200, json!([])), "nothing was stored");
 }
+
+/// A post that will not reach a follower's server (500 until the last attempt) is a dead
+/// letter, and the webhook hears of it: the server, the post, why; not the inbox, which
+/// is a reader's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dead_letter_is_reported_as_delivery_failed() {
+    let f = followed(
+        Options {
+            max_attempts: 2,
+            workers: false,
+            unreachable_after_secs: 30 * 86400,
+            ..Options::default()
+        },
+        false,
+        "alice",
+    )
+    .await;
+    let herald = &f.herald;
+    herald.worker().drain().await.unwrap();
+    let receiver = Receiver::start().await;
+    let (status, _, _) = herald
+        .api(
+            &f.token,
+            Method::POST,
+            "/api/v1/channels/ceo/webhooks",
+            Some(json!({ "url": receiver.url, "events": ["delivery.failed"] })),
+        )
+        .await;
+    assert_eq!(status, 201);
+    f.remote.set_mode(crate::harness::Mode::Fail);
+    let (_, post) = herald
+        .post("ceo", Some(&f.token), &json!({ "text": "Unlucky" }))
+        .await;
+    let offset = Arc::new(std::sync::Mutex::new(chrono::Duration::zero()));
+    let worker = herald.worker_with_clock(offset.clone());
+    worker.drain().await.unwrap();
+    for _ in 0..3 {
+        *offset.lock().unwrap() += chrono::Duration::days(2);
+        worker.drain().await.unwrap();
+    }
+    let got = receiver.got();
+    assert_eq!(got.len(), 1, "one report of the dead letter");
+    let body = got[0].json();
+    assert_eq!(body["type"], "delivery.failed");
+    let data = &body["data"];
+    assert_eq!(data["post_id"], post["id"]);
+    assert_eq!(data["activity_type"], "Create");
+    assert_eq!(data["server"], f.remote.domain);
+    assert!(
+        data["reason"]
+            .as_str()
+            .unwrap()
+            .contains("gave up after 2 attempts"),
+        "{data}"
+    );
+    assert!(!got[0].body.contains("/inbox"), "no inbox: {}", got[0].body);
+}
