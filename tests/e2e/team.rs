@@ -456,3 +456,42 @@ async fn signed_posts_carry_their_authors_name() {
     .unwrap();
     assert!(!post.content_html.contains("—"), "{}", post.content_html);
 }
+
+/// Who follows is the owners' to see through the Mastodon API too: a viewer's
+/// notifications leave the follows out; an owner's show them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_owners_see_who_follows_in_their_notifications() {
+    let f = followed(Options::default(), true, "alice").await;
+    let herald = &f.herald;
+    let channel = db::channel_by_name(&herald.state().db, "ceo")
+        .await
+        .unwrap();
+    let vera = herald
+        .person("vera@example.com", "Vera", &channel, Role::Viewer)
+        .await;
+    let olga = herald
+        .person("olga@example.com", "Olga", &channel, Role::Owner)
+        .await;
+    let kinds = |token: String| async move {
+        let notes: serde_json::Value = herald
+            .client
+            .get(herald.url("/api/v1/notifications"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        notes
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n["type"].as_str().unwrap_or_default().to_string())
+            .collect::<Vec<_>>()
+    };
+    let owner = kinds(herald.person_token(&channel, &olga).await).await;
+    assert!(owner.contains(&"follow".to_string()), "{owner:?}");
+    let viewer = kinds(herald.person_token(&channel, &vera).await).await;
+    assert!(!viewer.contains(&"follow".to_string()), "{viewer:?}");
+}

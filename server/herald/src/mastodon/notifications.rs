@@ -140,10 +140,20 @@ fn sha_short(value: &str) -> String {
         .collect()
 }
 
-/// The channel's notifications, newest first: followers, follow requests, replies.
-async fn items(data: &HeraldState, channel: &Channel) -> Result<Vec<Item>, MastodonError> {
+/// The channel's notifications, newest first: followers and follow requests (with
+/// `followers`: who follows is the owners' to see), replies, interactions and reports.
+async fn items(
+    data: &HeraldState,
+    channel: &Channel,
+    followers: bool,
+) -> Result<Vec<Item>, MastodonError> {
     let mut items = Vec::new();
-    for (pending, kind) in [(false, "follow"), (true, "follow_request")] {
+    let kinds: &[(bool, &'static str)] = if followers {
+        &[(false, "follow"), (true, "follow_request")]
+    } else {
+        &[]
+    };
+    for &(pending, kind) in kinds {
         for entry in db::recent_followers(&data.db, channel.id, pending, SCAN).await? {
             items.push(Item {
                 id: format!("{kind}-{}", entry.id),
@@ -255,7 +265,15 @@ pub async fn get_notifications(
     data: Data<HeraldState>,
 ) -> Result<HttpResponse, MastodonError> {
     token.require(Scope::PostsRead)?;
-    let items = page(items(&data, &token.channel).await?, &query);
+    let items = page(
+        items(
+            &data,
+            &token.channel,
+            token.require_role(crate::db::Role::Owner).is_ok(),
+        )
+        .await?,
+        &query,
+    );
     let notifications: Vec<Value> = items
         .into_iter()
         .map(|item| {
@@ -283,7 +301,15 @@ pub async fn get_grouped_notifications(
     data: Data<HeraldState>,
 ) -> Result<HttpResponse, MastodonError> {
     token.require(Scope::PostsRead)?;
-    let items = page(items(&data, &token.channel).await?, &query);
+    let items = page(
+        items(
+            &data,
+            &token.channel,
+            token.require_role(crate::db::Role::Owner).is_ok(),
+        )
+        .await?,
+        &query,
+    );
     let mut accounts: Vec<Value> = Vec::new();
     let mut statuses: Vec<Value> = Vec::new();
     let mut groups = Vec::new();
