@@ -184,6 +184,16 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
+        // Every inbound like, boost or follow looks up its channel's webhooks.
+        manager
+            .create_index(
+                Index::create()
+                    .name("idx_webhooks_channel")
+                    .table(Webhooks::Table)
+                    .col(Webhooks::ChannelId)
+                    .to_owned(),
+            )
+            .await?;
         manager
             .alter_table(
                 Table::alter()

@@ -100,21 +100,10 @@ pub async fn send(
     prepared: &Prepared,
     inbox: &str,
 ) -> Outcome {
-    let url = match Url::parse(inbox) {
+    let url = match checked_url(inbox, debug, "inbox") {
         Ok(url) => url,
-        Err(e) => {
-            return Outcome::Rejected {
-                status: None,
-                reason: format!("invalid inbox URL: {e}"),
-            }
-        }
+        Err(refused) => return refused,
     };
-    if let Err(refusal) = guard::check_url(&url, debug) {
-        return Outcome::Rejected {
-            status: None,
-            reason: format!("refused: {refusal}"),
-        };
-    }
     let host = db::authority_of(&url);
     let date = httpdate::fmt_http_date(SystemTime::now());
     let text = signing::signing_string("post", &url, &host, &date, &prepared.digest);
@@ -135,6 +124,26 @@ pub async fn send(
         .header(reqwest::header::CONTENT_TYPE, ACTIVITY_CONTENT_TYPE)
         .header("Signature", signature)
         .body(prepared.body.clone());
+    answer(request).await
+}
+
+/// `raw` as a URL that may be sent to (`what` names it in the refusal): parsed, and, outside
+/// debug mode, https to a public address.
+pub(crate) fn checked_url(raw: &str, debug: bool, what: &str) -> Result<Url, Outcome> {
+    let url = Url::parse(raw).map_err(|e| Outcome::Rejected {
+        status: None,
+        reason: format!("invalid {what} URL: {e}"),
+    })?;
+    guard::check_url(&url, debug).map_err(|refusal| Outcome::Rejected {
+        status: None,
+        reason: format!("refused: {refusal}"),
+    })?;
+    Ok(url)
+}
+
+/// Sends `request` and says what its answer means (`outcome::classify`, with the server's
+/// `Retry-After`), having read a bounded part of the body so the connection can be reused.
+pub(crate) async fn answer(request: reqwest::RequestBuilder) -> Outcome {
     match request.send().await {
         Ok(mut response) => {
             let status = response.status().as_u16();
@@ -143,7 +152,6 @@ pub async fn send(
                 .get(reqwest::header::RETRY_AFTER)
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| outcome::parse_retry_after(v, SystemTime::now()));
-            // Read (a bounded part of) the body so the connection can be reused.
             let mut read = 0;
             while let Ok(Some(chunk)) = response.chunk().await {
                 read += chunk.len();

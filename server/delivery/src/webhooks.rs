@@ -10,23 +10,19 @@
 
 use crate::{
     db::{self, ChannelId, EventKind, NewEvent},
-    guard,
-    outcome::{self, Outcome},
+    outcome::Outcome,
     Queue,
 };
 use base64::{engine::general_purpose::STANDARD as BASE64, Engine};
 use openssl::{hash::MessageDigest, pkey::PKey, sign::Signer};
 use serde_json::{json, Value};
 use std::time::{SystemTime, UNIX_EPOCH};
-use url::Url;
 use uuid::Uuid;
 
 /// The prefix of a webhook secret, as Standard Webhooks writes them.
 pub const SECRET_PREFIX: &str = "whsec_";
 /// Bytes of key in a generated secret.
 const SECRET_BYTES: usize = 32;
-/// The most of a receiver's answer that is read.
-const MAX_RESPONSE_BODY: usize = 64 * 1024;
 
 /// A new secret: `whsec_` and 32 random bytes in base64.
 pub fn new_secret() -> Option<String> {
@@ -120,21 +116,10 @@ pub(crate) async fn send(
     secret: &str,
     body: bytes::Bytes,
 ) -> Outcome {
-    let url = match Url::parse(url) {
+    let url = match crate::send::checked_url(url, debug, "webhook") {
         Ok(url) => url,
-        Err(e) => {
-            return Outcome::Rejected {
-                status: None,
-                reason: format!("invalid webhook URL: {e}"),
-            }
-        }
+        Err(refused) => return refused,
     };
-    if let Err(refusal) = guard::check_url(&url, debug) {
-        return Outcome::Rejected {
-            status: None,
-            reason: format!("refused: {refusal}"),
-        };
-    }
     let timestamp = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
@@ -156,25 +141,7 @@ pub(crate) async fn send(
         .header("webhook-timestamp", timestamp.to_string())
         .header("webhook-signature", signature)
         .body(body);
-    match request.send().await {
-        Ok(mut response) => {
-            let status = response.status().as_u16();
-            let retry_after = response
-                .headers()
-                .get(reqwest::header::RETRY_AFTER)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| outcome::parse_retry_after(v, SystemTime::now()));
-            let mut read = 0;
-            while let Ok(Some(chunk)) = response.chunk().await {
-                read += chunk.len();
-                if read > MAX_RESPONSE_BODY {
-                    break;
-                }
-            }
-            outcome::classify(status, retry_after)
-        }
-        Err(e) => crate::send::network_failure(e),
-    }
+    crate::send::answer(request).await
 }
 
 #[cfg(test)]

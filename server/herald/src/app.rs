@@ -247,18 +247,10 @@ pub async fn run_scheduler(
     federation: FederationConfig<HeraldState>,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    let mut tick = tokio::time::interval(SCHEDULER_TICK);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut tick = ticker(SCHEDULER_TICK);
     tokio::spawn(run_poller(federation.clone(), shutdown.clone()));
     let mut ticks: u64 = 0;
-    loop {
-        tokio::select! {
-            _ = tick.tick() => {}
-            _ = shutdown.changed() => return,
-        }
-        if *shutdown.borrow() {
-            return;
-        }
+    while next_tick(&mut tick, &mut shutdown).await {
         let data = federation.to_request_data();
         ticks += 1;
         if ticks % SESSION_SWEEP_TICKS == 0 {
@@ -283,6 +275,22 @@ pub async fn run_scheduler(
     }
 }
 
+/// A ticker for a background loop: a missed tick is not made up for.
+fn ticker(every: Duration) -> tokio::time::Interval {
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    tick
+}
+
+/// Waits for the next tick; false once `shutdown` says stop.
+async fn next_tick(tick: &mut tokio::time::Interval, shutdown: &mut watch::Receiver<bool>) -> bool {
+    tokio::select! {
+        _ = tick.tick() => {}
+        _ = shutdown.changed() => return false,
+    }
+    !*shutdown.borrow()
+}
+
 /// How often the poller looks for feed sources due.
 const POLLER_TICK: Duration = Duration::from_secs(1);
 /// How long one feed fetch may take.
@@ -301,16 +309,8 @@ pub async fn run_poller(
             return;
         }
     };
-    let mut tick = tokio::time::interval(POLLER_TICK);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            _ = tick.tick() => {}
-            _ = shutdown.changed() => return,
-        }
-        if *shutdown.borrow() {
-            return;
-        }
+    let mut tick = ticker(POLLER_TICK);
+    while next_tick(&mut tick, &mut shutdown).await {
         let data = federation.to_request_data();
         if let Err(e) = crate::sources::poll_due(&data, &client, db::now()).await {
             tracing::warn!(error = %crate::error_chain(&e), "polling feed sources failed");

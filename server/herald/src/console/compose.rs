@@ -6,7 +6,6 @@
 use super::{
     layout::{self, csrf_field},
     posts::{handle_of, render_channel, ListQuery},
-    sign_in::text_form,
     ConsoleError, Visitor,
 };
 use crate::{
@@ -288,9 +287,15 @@ pub async fn compose(
         before: None,
         notice: None,
     };
-    let again = |draft: &Draft, problem: &str, preview: Option<Markup>| {
-        let composer = composer(&channel, &visitor.session.csrf, draft, Some(problem));
-        (composer, preview)
+    // The channel page with the composer as filled in, and a preview or a problem.
+    let page = |draft: &Draft, problem: Option<String>, preview: Option<Markup>, status| {
+        let composer = composer(&channel, &visitor.session.csrf, draft, problem.as_deref());
+        let (data, visitor, channel, query) = (&data, &visitor, &channel, &query);
+        async move {
+            let page = render_channel(data, visitor, channel, role, query, Some(composer), preview)
+                .await?;
+            Ok::<_, ConsoleError>(with_status(page, status))
+        }
     };
     let form = match form::read(&request, payload, &files, max_file, super::TEXT_LIMIT).await {
         Ok(form) => form,
@@ -302,93 +307,29 @@ pub async fn compose(
             visitor.check_csrf(form.get("csrf"))?;
             let mut draft = Draft::from_form(&form);
             draft.images = keep_stored(&form, &data, &channel).await;
-            let (composer, _) = again(&draft, &format!("Nothing was posted: {message}."), None);
-            let page = render_channel(
-                &data,
-                &visitor,
-                &channel,
-                role,
-                &query,
-                Some(composer),
-                None,
-            )
-            .await?;
-            return Ok(with_status(page, StatusCode::PAYLOAD_TOO_LARGE));
+            let problem = format!("Nothing was posted: {message}.");
+            return page(&draft, Some(problem), None, StatusCode::PAYLOAD_TOO_LARGE).await;
         }
         Err(e) => return Err(e.into()),
     };
     visitor.check_csrf(form.get("csrf"))?;
+    let refused = StatusCode::UNPROCESSABLE_ENTITY;
     let mut draft = Draft::from_form(&form);
-    let refused = |draft: &Draft, problem: String| {
-        let (composer, _) = again(draft, &problem, None);
-        composer
-    };
     let media = match gather_images(&data, &channel, &form, &mut draft).await {
         Ok(media) => media,
-        Err(problem) => {
-            let composer = refused(&draft, problem);
-            let page = render_channel(
-                &data,
-                &visitor,
-                &channel,
-                role,
-                &query,
-                Some(composer),
-                None,
-            )
-            .await?;
-            return Ok(with_status(page, StatusCode::UNPROCESSABLE_ENTITY));
-        }
+        Err(problem) => return page(&draft, Some(problem), None, refused).await,
     };
     let input = match draft.input(media) {
         Ok(input) => input,
-        Err(problem) => {
-            let composer = refused(&draft, problem);
-            let page = render_channel(
-                &data,
-                &visitor,
-                &channel,
-                role,
-                &query,
-                Some(composer),
-                None,
-            )
-            .await?;
-            return Ok(with_status(page, StatusCode::UNPROCESSABLE_ENTITY));
-        }
+        Err(problem) => return page(&draft, Some(problem), None, refused).await,
     };
     let actor = visitor.actor();
     if form.get("action") == Some("preview") {
         let attached: Vec<Media> = draft.images.iter().filter_map(|(m, _)| m.clone()).collect();
-        let result = posts::preview(&data, &channel, &actor, input).await;
-        let (composer, preview) = match result {
-            Ok(preview) => {
-                let images = ChannelImages::load(&data.db, &channel).await?;
-                let card = layout::mastodon_preview(
-                    &channel,
-                    &handle_of(&data, &channel).await,
-                    images.avatar.as_ref(),
-                    preview.note.summary.as_deref(),
-                    &preview.html,
-                    &attached,
-                );
-                (
-                    composer(&channel, &visitor.session.csrf, &draft, None),
-                    Some(card),
-                )
-            }
-            Err(e) => (refused(&draft, post_problem(e)?), None),
+        return match preview_card(&data, &channel, &actor, input, &attached).await? {
+            Ok(card) => page(&draft, None, Some(card), StatusCode::OK).await,
+            Err(e) => page(&draft, Some(post_problem(e)?), None, StatusCode::OK).await,
         };
-        return render_channel(
-            &data,
-            &visitor,
-            &channel,
-            role,
-            &query,
-            Some(composer),
-            preview,
-        )
-        .await;
     }
     match posts::create(&data, &channel, &actor, input).await {
         Ok(published) => Ok(super::redirect(&format!(
@@ -401,20 +342,7 @@ pub async fn compose(
                 "scheduled"
             }
         ))),
-        Err(e) => {
-            let composer = refused(&draft, post_problem(e)?);
-            let page = render_channel(
-                &data,
-                &visitor,
-                &channel,
-                role,
-                &query,
-                Some(composer),
-                None,
-            )
-            .await?;
-            Ok(with_status(page, StatusCode::UNPROCESSABLE_ENTITY))
-        }
+        Err(e) => page(&draft, Some(post_problem(e)?), None, refused).await,
     }
 }
 
@@ -452,9 +380,9 @@ pub async fn live_preview(
     visitor: Visitor,
     data: Data<HeraldState>,
 ) -> Result<HttpResponse, ConsoleError> {
-    let (channel, _) = visitor.member(&data, &path, Role::Editor).await?;
-    let form = text_form(&request, payload).await?;
-    visitor.check_csrf(form.get("csrf"))?;
+    let (channel, _, form) = visitor
+        .channel_form(&data, &request, payload, &path, Role::Editor)
+        .await?;
     let draft = Draft::from_form(&form);
     let attached: Vec<Media> = keep_stored(&form, &data, &channel)
         .await

@@ -3,7 +3,6 @@
 
 use super::{
     layout::{self, csrf_field, Tab},
-    sign_in::text_form,
     ConsoleError, Visitor,
 };
 use crate::{
@@ -99,9 +98,9 @@ pub async fn answer_follower(
     data: Data<HeraldState>,
 ) -> Result<HttpResponse, ConsoleError> {
     let (name, id) = path.into_inner();
-    let (channel, _) = visitor.member(&data, &name, Role::Owner).await?;
-    let form = text_form(&request, payload).await?;
-    visitor.check_csrf(form.get("csrf"))?;
+    let (channel, _, form) = visitor
+        .channel_form(&data, &request, payload, &name, Role::Owner)
+        .await?;
     let approve = form.get("answer") == Some("approve");
     match moderation::answer_follower(&data, &channel, &visitor.actor(), id, approve).await {
         Ok(()) | Err(moderation::ModerationError::NotFound) => {}

@@ -264,6 +264,22 @@ impl Visitor {
         }
     }
 
+    /// A text form about channel `name`: the channel and this person's role there (which
+    /// must include `needed`), and the form, once its CSRF token is this session's.
+    pub(crate) async fn channel_form(
+        &self,
+        data: &HeraldState,
+        request: &HttpRequest,
+        payload: web::Payload,
+        name: &str,
+        needed: Role,
+    ) -> Result<(Channel, Role, crate::form::Form), ConsoleError> {
+        let (channel, role) = self.member(data, name, needed).await?;
+        let form = sign_in::text_form(request, payload).await?;
+        self.check_csrf(form.get("csrf"))?;
+        Ok((channel, role, form))
+    }
+
     /// The channel `name` and this person's role in it, if it allows `needed`: else 404
     /// (no role: the channel is not theirs to see) or 403.
     pub async fn member(

@@ -6,7 +6,6 @@
 use super::{
     compose::{composer, post_problem, Draft},
     layout::{self, csrf_field, Place, Tab},
-    sign_in::text_form,
     ConsoleError, Visitor,
 };
 use crate::{
@@ -363,6 +362,23 @@ async fn render_post(
     ))
 }
 
+/// What every form about one post starts with: the channel (for an editor), the form
+/// with its CSRF token checked, and the undeleted post.
+async fn post_form(
+    request: &HttpRequest,
+    path: web::Path<(String, String)>,
+    payload: web::Payload,
+    visitor: &Visitor,
+    data: &HeraldState,
+) -> Result<(Channel, Role, crate::form::Form, Post), ConsoleError> {
+    let (name, id) = path.into_inner();
+    let (channel, role, form) = visitor
+        .channel_form(data, request, payload, &name, Role::Editor)
+        .await?;
+    let post = load(data, &channel, &id).await?;
+    Ok((channel, role, form, post))
+}
+
 /// `POST …/posts/{id}/edit`: through the lifecycle (followers get an Update).
 pub async fn edit(
     request: HttpRequest,
@@ -371,11 +387,7 @@ pub async fn edit(
     visitor: Visitor,
     data: Data<HeraldState>,
 ) -> Result<HttpResponse, ConsoleError> {
-    let (name, id) = path.into_inner();
-    let (channel, role) = visitor.member(&data, &name, Role::Editor).await?;
-    let form = text_form(&request, payload).await?;
-    visitor.check_csrf(form.get("csrf"))?;
-    let post = load(&data, &channel, &id).await?;
+    let (channel, role, form, post) = post_form(&request, path, payload, &visitor, &data).await?;
     let media = db::media_for_posts(&data.db, &[post.id]).await?;
     let draft = Draft::from_form(&form);
     let refused = |draft: Draft, problem: String| {
@@ -439,11 +451,7 @@ pub async fn delete(
     visitor: Visitor,
     data: Data<HeraldState>,
 ) -> Result<HttpResponse, ConsoleError> {
-    let (name, id) = path.into_inner();
-    let (channel, _) = visitor.member(&data, &name, Role::Editor).await?;
-    let form = text_form(&request, payload).await?;
-    visitor.check_csrf(form.get("csrf"))?;
-    let post = load(&data, &channel, &id).await?;
+    let (channel, _, _, post) = post_form(&request, path, payload, &visitor, &data).await?;
     match posts::delete(&data, &channel, &visitor.actor(), post.id).await {
         Ok(()) | Err(PostError::Gone) => Ok(super::redirect(&format!(
             "/console/channels/{}?notice=deleted",
@@ -461,11 +469,7 @@ pub async fn pin(
     visitor: Visitor,
     data: Data<HeraldState>,
 ) -> Result<HttpResponse, ConsoleError> {
-    let (name, id) = path.into_inner();
-    let (channel, _) = visitor.member(&data, &name, Role::Editor).await?;
-    let form = text_form(&request, payload).await?;
-    visitor.check_csrf(form.get("csrf"))?;
-    let post = load(&data, &channel, &id).await?;
+    let (channel, _, form, post) = post_form(&request, path, payload, &visitor, &data).await?;
     let pinned = form.get("pinned") != Some("false");
     posts::pin(&data, &channel, &visitor.actor(), post.id, pinned)
         .await

@@ -3,7 +3,6 @@
 
 use super::{
     layout::{self, csrf_field, Tab},
-    sign_in::text_form,
     ConsoleError, Visitor,
 };
 use crate::{
@@ -115,9 +114,9 @@ pub async fn people_submit(
     visitor: Visitor,
     data: Data<HeraldState>,
 ) -> Result<HttpResponse, ConsoleError> {
-    let (channel, role) = visitor.member(&data, &path, Role::Owner).await?;
-    let form = text_form(&request, payload).await?;
-    visitor.check_csrf(form.get("csrf"))?;
+    let (channel, role, form) = visitor
+        .channel_form(&data, &request, payload, &path, Role::Owner)
+        .await?;
     let actor = visitor.actor();
     let refused = |problem: String| {
         let (data, visitor, channel) = (&data, &visitor, &channel);
@@ -325,9 +324,9 @@ pub async fn tokens_submit(
     keys: web::Data<TokenKeys>,
     data: Data<HeraldState>,
 ) -> Result<HttpResponse, ConsoleError> {
-    let (channel, role) = visitor.member(&data, &path, Role::Owner).await?;
-    let form = text_form(&request, payload).await?;
-    visitor.check_csrf(form.get("csrf"))?;
+    let (channel, role, form) = visitor
+        .channel_form(&data, &request, payload, &path, Role::Owner)
+        .await?;
     let actor = visitor.actor();
     match form.get("op") {
         Some("issue") => {

@@ -171,27 +171,7 @@ pub async fn update_profile(
     if !federates {
         return Ok(channel);
     }
-    let images = crate::db::ChannelImages::load(&data.db, &channel).await?;
-    let actor = ApubChannel::new(channel.clone(), &data.urls).to_actor(&data.urls, &images);
-    let (id, update) = build_update_actor(&data.urls, &channel, &actor);
-    let fanout = db::store_broadcast(
-        &data.db,
-        Broadcast {
-            activity: NewActivity {
-                id,
-                channel_id: channel.id,
-                kind: ActivityKind::Update,
-                post_id: None,
-                payload: serde_json::to_string(&update)?,
-            },
-            extra_inboxes: Vec::new(),
-            held: false,
-        },
-    )
-    .await?;
-    if let Err(err) = data.queue.enqueue_fanout(fanout).await {
-        tracing::warn!(error = %crate::error_chain(&err), "could not enqueue a fan-out");
-    }
+    announce_profile(data, &channel).await?;
     Ok(channel)
 }
 
@@ -204,24 +184,7 @@ pub async fn announce_deletion(
 ) -> Result<uuid::Uuid, PostError> {
     let (id, delete) =
         crate::federation::activities::lifecycle::build_delete_actor(&data.urls, channel);
-    let fanout = db::store_broadcast(
-        &data.db,
-        Broadcast {
-            activity: NewActivity {
-                id,
-                channel_id: channel.id,
-                kind: ActivityKind::Delete,
-                post_id: None,
-                payload: serde_json::to_string(&delete)?,
-            },
-            extra_inboxes: Vec::new(),
-            held: false,
-        },
-    )
-    .await?;
-    if let Err(err) = data.queue.enqueue_fanout(fanout).await {
-        tracing::warn!(error = %crate::error_chain(&err), "could not enqueue a fan-out");
-    }
+    fan_out(data, channel, id, ActivityKind::Delete, &delete).await?;
     Ok(id)
 }
 
@@ -257,37 +220,47 @@ pub async fn move_channel(
         "moved",
     )
     .await;
-    let images = crate::db::ChannelImages::load(&data.db, &channel).await?;
-    let actor = ApubChannel::new(channel.clone(), &data.urls).to_actor(&data.urls, &images);
-    let (update_id, update) = build_update_actor(&data.urls, &channel, &actor);
+    announce_profile(data, &channel).await?;
     let (move_id, moving) =
         crate::federation::activities::lifecycle::build_move(&data.urls, &channel, &target.uri);
-    for (id, kind, payload) in [
-        (
-            update_id,
-            ActivityKind::Update,
-            serde_json::to_string(&update)?,
-        ),
-        (move_id, ActivityKind::Move, serde_json::to_string(&moving)?),
-    ] {
-        let fanout = db::store_broadcast(
-            &data.db,
-            Broadcast {
-                activity: NewActivity {
-                    id,
-                    channel_id: channel.id,
-                    kind,
-                    post_id: None,
-                    payload,
-                },
-                extra_inboxes: Vec::new(),
-                held: false,
-            },
-        )
-        .await?;
-        if let Err(err) = data.queue.enqueue_fanout(fanout).await {
-            tracing::warn!(error = %crate::error_chain(&err), "could not enqueue a fan-out");
-        }
-    }
+    fan_out(data, &channel, move_id, ActivityKind::Move, &moving).await?;
     Ok(channel)
+}
+
+/// Sends followers the actor's `Update`, as `channel` now is.
+async fn announce_profile(data: &HeraldState, channel: &Channel) -> Result<(), PostError> {
+    let images = crate::db::ChannelImages::load(&data.db, channel).await?;
+    let actor = ApubChannel::new(channel.clone(), &data.urls).to_actor(&data.urls, &images);
+    let (id, update) = build_update_actor(&data.urls, channel, &actor);
+    fan_out(data, channel, id, ActivityKind::Update, &update).await
+}
+
+/// Stores `activity` of `channel` with its fan-out to the followers, and queues it (if
+/// Redis is away, the sweep queues it later).
+async fn fan_out<T: serde::Serialize>(
+    data: &HeraldState,
+    channel: &Channel,
+    id: uuid::Uuid,
+    kind: ActivityKind,
+    activity: &T,
+) -> Result<(), PostError> {
+    let fanout = db::store_broadcast(
+        &data.db,
+        Broadcast {
+            activity: NewActivity {
+                id,
+                channel_id: channel.id,
+                kind,
+                post_id: None,
+                payload: serde_json::to_string(activity)?,
+            },
+            extra_inboxes: Vec::new(),
+            held: false,
+        },
+    )
+    .await?;
+    if let Err(err) = data.queue.enqueue_fanout(fanout).await {
+        tracing::warn!(error = %crate::error_chain(&err), "could not enqueue a fan-out");
+    }
+    Ok(())
 }
